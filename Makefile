@@ -1,0 +1,16 @@
+# The two commands of the README. Both create .venv with a Python >= 3.12 (scripts/venv.sh).
+SCENARIO ?= scenarios/baseline.toml
+OUT ?= results/baseline
+LANG_ARG ?= zh
+PYTEST_ARGS ?=
+
+.PHONY: run test venv
+
+venv:
+	@scripts/venv.sh >/dev/null
+
+run: venv
+	.venv/bin/iursim run $(SCENARIO) --out $(OUT) --lang $(LANG_ARG)
+
+test: venv
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
