@@ -1,7 +1,9 @@
 """Message catalogues for the two user languages, Simplified Chinese and English.
 
-Each language has one TOML file beside this module; nested tables flatten to dotted keys
-(``error.scenario.missing_file``). Both files must define the same keys, which a test checks.
+Each area of the program (core, cli, report, dashboard, experiments, ...) has one TOML file per
+language beside this module, named ``AREA.LANG.toml``; nested tables flatten to dotted keys
+(``error.scenario.missing_file``). A key may be defined in one area only, and both languages must
+define the same keys, which a test checks.
 """
 
 from __future__ import annotations
@@ -32,8 +34,17 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 @cache
 def catalogue(lang: Lang) -> dict[str, str]:
     """Return every message of ``lang`` keyed by its dotted key."""
-    text = resources.files(__package__).joinpath(f"{lang}.toml").read_text(encoding="utf-8")
-    return _flatten(tomllib.loads(text))
+    merged: dict[str, str] = {}
+    folder = resources.files(__package__)
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if not entry.name.endswith(f".{lang}.toml"):
+            continue
+        messages = _flatten(tomllib.loads(entry.read_text(encoding="utf-8")))
+        clashes = sorted(merged.keys() & messages.keys())
+        if clashes:
+            raise ValueError(f"message key {clashes[0]!r} is defined twice ({entry.name})")
+        merged.update(messages)
+    return merged
 
 
 def check_lang(lang: str) -> Lang:
