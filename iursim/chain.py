@@ -138,7 +138,7 @@ FORM_TABLE: dict[CooperationForm, FormSpec] = {
     CooperationForm.TALENT_TRAINING: FormSpec(Tightness.LOOSE, 8.0, 3, 0.20, 0.05, 0.10, False),
     CooperationForm.TECHNICAL_SERVICES: FormSpec(Tightness.LOOSE, 10.0, 3, 0.25, 0.05, 0.20, False),
     CooperationForm.SHARED_INSTRUMENTS: FormSpec(Tightness.LOOSE, 6.0, 2, 0.15, 0.05, 0.30, True),
-    CooperationForm.TECHNOLOGY_TRANSFER: FormSpec(Tightness.LOOSE, 40.0, 4, 0.35, 0.10, 0.45, True),
+    CooperationForm.TECHNOLOGY_TRANSFER: FormSpec(Tightness.LOOSE, 25.0, 4, 0.35, 0.10, 0.40, True),
     CooperationForm.JOINT_DEVELOPMENT: FormSpec(Tightness.MEDIUM, 30.0, 9, 0.55, 0.30, 0.30, False),
     CooperationForm.COMMISSIONED_DEVELOPMENT: FormSpec(
         Tightness.MEDIUM, 45.0, 8, 0.45, 0.25, 0.35, True
@@ -147,7 +147,7 @@ FORM_TABLE: dict[CooperationForm, FormSpec] = {
     CooperationForm.CO_BUILT_INSTITUTION: FormSpec(
         Tightness.TIGHT, 200.0, 36, 0.90, 0.70, 0.50, False
     ),
-    CooperationForm.JOINT_VENTURE: FormSpec(Tightness.TIGHT, 150.0, 24, 0.80, 0.70, 0.40, True),
+    CooperationForm.JOINT_VENTURE: FormSpec(Tightness.TIGHT, 80.0, 24, 0.80, 0.60, 0.30, True),
     CooperationForm.POSTDOCTORAL_STATION: FormSpec(
         Tightness.TIGHT, 90.0, 24, 0.70, 0.50, 0.40, False
     ),

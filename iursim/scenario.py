@@ -73,7 +73,7 @@ class PopulationConfig(_Strict):
     universities: int = _param(60, ge=0, le=20_000, group="population")
     intermediaries: int = _param(15, ge=0, le=10_000, group="population")
     entry_exit: bool = _param(False, group="population")
-    sme_exit_months: int = _param(24, ge=1, le=240, unit="months", group="population")
+    exit_rate: float = _param(0.04, ge=0.0, le=1.0, unit="per year", group="population")
 
 
 class RegionConfig(_Strict):
@@ -122,7 +122,7 @@ class PolicyConfig(_Strict):
     commissioner_term: int = _param(24, ge=1, le=120, unit="months", group="policy")
     events_per_year: float = _param(4.0, ge=0.0, le=52.0, unit="per region per year",
                                     group="policy")
-    public_platform_subsidy: float = _param(12.0, ge=0.0, le=1000.0, unit="10k CNY / month",
+    public_platform_subsidy: float = _param(20.0, ge=0.0, le=1000.0, unit="10k CNY / month",
                                             group="policy")
     special_fund_rate: float = _param(0.2, ge=0.0, le=1.0, group="policy")
     open_challenges_per_year: float = _param(6.0, ge=0.0, le=100.0, unit="per region per year",
@@ -172,7 +172,7 @@ class BehaviourConfig(_Strict):
     fit_threshold: float = _param(0.25, ge=0.0, le=1.0)
     candidates_per_channel: int = _param(4, ge=1, le=50)
     cost_sensitivity: float = _param(1.2, ge=0.0, le=20.0)
-    depth_preference: float = _param(1.5, ge=0.0, le=20.0)
+    depth_preference: float = _param(2.5, ge=0.0, le=20.0)
     commitment_aversion: float = _param(2.0, ge=0.0, le=20.0)
     choice_temperature: float = _param(0.5, ge=0.01, le=10.0)
     dispute_rate: float = _param(0.15, ge=0.0, le=1.0)
@@ -182,6 +182,7 @@ class BehaviourConfig(_Strict):
     trust_memory: float = _param(0.9, ge=0.0, le=1.0)
     spinoff_rate: float = _param(0.05, ge=0.0, le=5.0, unit="per university per year")
     retry_cooldown: int = _param(6, ge=0, le=120, unit="months")
+    intermediary_use: float = _param(0.3, ge=0.0, le=1.0)
     rd_funds_months: float = _param(12.0, ge=0.0, le=120.0, unit="months")
 
 

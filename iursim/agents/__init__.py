@@ -1,0 +1,1 @@
+"""Agent types of the model: one module per type."""
