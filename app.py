@@ -1,0 +1,19 @@
+"""The iursim dashboard: ``python -m iursim.dashboard`` or ``solara run app.py``.
+
+Thin by design: the components live in :mod:`iursim.dashboard`, the parameters in
+:mod:`iursim.scenario`, and the presets are the files of ``scenarios/`` beside this file.
+"""
+
+from pathlib import Path
+
+import solara
+
+from iursim.dashboard.page import Dashboard
+
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+
+
+@solara.component
+def Page() -> None:
+    """Render one browser session's dashboard."""
+    Dashboard(scenario_dir=SCENARIO_DIR)

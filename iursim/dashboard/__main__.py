@@ -1,0 +1,49 @@
+"""Start the dashboard server: ``python -m iursim.dashboard [--port N] [--host H]``.
+
+Sets the Solara settings this project needs before Solara reads them: no usage telemetry (the
+server would otherwise post to an outside analytics host), and front-end assets served from the
+``solara-assets`` package, so the page works without any network route.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main", "server_environment"]
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def server_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """Return ``base`` (default: this process's environment) with the dashboard's settings."""
+    env = dict(os.environ if base is None else base)
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    # solara-assets installs the CDN files into Solara's proxy cache folder; with the proxy
+    # on, Solara serves them from there and only fetches files missing from it.
+    env.setdefault("SOLARA_ASSETS_PROXY", "true")
+    # A file missing from that folder would be fetched from the public CDN; pointing the CDN at
+    # a closed loopback port makes such a miss fail at once instead of leaving the machine.
+    env.setdefault("SOLARA_ASSETS_CDN", "http://127.0.0.1:9/")
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments and replace this process with ``solara run app.py``."""
+    parser = argparse.ArgumentParser(prog="python -m iursim.dashboard",
+                                     description="Start the iursim dashboard (Solara).")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--app", default=str(APP), help="the Solara app file (default app.py)")
+    args = parser.parse_args(argv)
+    command = [sys.executable, "-m", "solara", "run", args.app, "--host", args.host,
+               "--port", str(args.port), "--production", "--no-open"]
+    os.execve(sys.executable, command, server_environment())
+    return 0  # not reached: execve replaces the process
+
+
+if __name__ == "__main__":
+    sys.exit(main())
