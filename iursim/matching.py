@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from iursim.chain import CHANNELS, PATH_ENTRY_STAGE, Barrier, Channel, Path, Stage
 from iursim.agents.sme import PATHS
+from iursim.chain import CHANNELS, PATH_ENTRY_STAGE, Barrier, Channel, Path, Stage
 
 if TYPE_CHECKING:
     from iursim.model import IURModel

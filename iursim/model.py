@@ -30,9 +30,9 @@ from iursim.agents.commissioner import Commissioner
 from iursim.agents.government import Government
 from iursim.agents.intermediary import Intermediary
 from iursim.agents.platform import Platform
-from iursim.agents.sme import SME, SME_COLUMNS, PATHS, classify_strength, draw_smes
+from iursim.agents.sme import PATHS, SME, SME_COLUMNS, classify_strength, draw_smes
 from iursim.agents.university import University, UniversityTable
-from iursim.barriers import BARRIER_INDEX, record_barrier
+from iursim.barriers import record_barrier
 from iursim.chain import (
     BARRIERS,
     CHANNELS,
@@ -246,7 +246,6 @@ class IURModel(mesa.Model):
                                              dtype=np.int64)
 
     def _build_platforms(self) -> None:
-        economics = self.config.platform_economics
         self.platforms = [Platform(self, i, config)
                           for i, config in enumerate(self.config.platforms)]
         self.whole_process_platforms = np.array(

@@ -213,8 +213,11 @@ class ProjectTable(Columns):
 
 
 def allowed_forms(model: IURModel, firms: np.ndarray) -> np.ndarray:
-    """Forms open to each firm, shape (n, 10): its path's forms, with joint ventures only
-    where a research institute or enclave park of its government takes over results."""
+    """Return the forms open to each firm, shape (n, 10).
+
+    A firm may use its path's forms; joint ventures only where a research institute or an
+    enclave park of its government takes over results.
+    """
     smes = model.smes
     allowed = _PATH_ALLOWED[smes.path[firms]].copy()
     takes_over = model.takeover_active[smes.region[firms]]
