@@ -80,7 +80,7 @@ PATH_ENTRY_STAGE: dict[Path, Stage] = {
 
 
 class Tightness(IntEnum):
-    """How tightly a cooperation form binds the partners."""
+    """Degree to which a cooperation form binds the partners."""
 
     LOOSE = 0
     MEDIUM = 1
@@ -155,10 +155,10 @@ FORM_TABLE: dict[CooperationForm, FormSpec] = {
 
 FORMS: tuple[CooperationForm, ...] = tuple(CooperationForm)
 
-# Forms open on each path (MODEL: modes of cooperation per path). Loose service forms are open
-# on every path; the tight forms follow the path's modes: co-built institutes and postdoctoral
-# stations for the mid-stream, joint ventures run by industrial research institutes for the
-# back end, technology equity for the front end's integrated cycle.
+# Forms open on each path, following the path's modes of cooperation. Loose service forms are
+# open on every path. The tight forms follow the modes: co-built institutes and postdoctoral
+# stations on the mid-stream, joint ventures run by industrial research institutes at the back
+# end, and technology equity for the front end's integrated cycle (一体循环).
 PATH_FORMS: dict[Path, tuple[CooperationForm, ...]] = {
     Path.FRONT_END: (
         CooperationForm.TALENT_TRAINING,
@@ -205,7 +205,7 @@ CHANNELS: tuple[Channel, ...] = tuple(Channel)
 
 
 class BarrierSide(Enum):
-    """Which side of the cooperation a barrier comes from."""
+    """Side of the cooperation a barrier comes from."""
 
     SUPPLY = "supply"
     FIRM = "firm"
@@ -285,7 +285,7 @@ class ServiceScope(Enum):
 
 
 class PlatformOwnership(Enum):
-    """Who funds a platform."""
+    """Funder of a platform: government or private owners."""
 
     PUBLIC = "public"
     PRIVATE = "private"

@@ -30,3 +30,5 @@ class Commissioner(Agent):
         self.smes = smes
         self.term_end = term_end
         self.active = True
+        # Value written into the firms' ``commissioner`` column; set when registered.
+        self.slot = -1
