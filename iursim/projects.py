@@ -211,6 +211,11 @@ class ProjectTable(Columns):
         self.status[rows] = status
         self.running_rows = np.setdiff1d(self.running_rows, rows, assume_unique=True)
 
+    @property
+    def start_step(self) -> np.ndarray:
+        """The ``start`` column (month each project began); the :meth:`start` method hides it."""
+        return self._data["start"][: self.size]
+
 
 def allowed_forms(model: IURModel, firms: np.ndarray) -> np.ndarray:
     """Return the forms open to each firm, shape (n, 10).
@@ -380,8 +385,9 @@ def project_stage(model: IURModel, rows: np.ndarray) -> np.ndarray:
     production to industrial diffusion).
     """
     projects = model.projects
-    span = np.maximum(projects.end[rows] - projects.start[rows], 1)
-    progress = np.clip((model.steps - projects.start[rows]) / span, 0.0, 0.999)
+    started = projects.start_step[rows]
+    span = np.maximum(projects.end[rows] - started, 1)
+    progress = np.clip((model.steps - started) / span, 0.0, 0.999)
     stage = projects.stage[rows] + np.floor(progress * 3).astype(np.int64)
     return np.minimum(stage, int(Stage.INDUSTRIAL_DIFFUSION))
 
