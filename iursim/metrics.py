@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["MODEL_REPORTERS", "platform_frame", "project_frame", "sme_frame", "summarize"]
 
 NAN = float("nan")
+# Months before the measurement in which a need or a finished project counts as continuing or
+# planning cooperation: one yearly planning and budget cycle.
+PLANNING_WINDOW_MONTHS = 12
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -163,6 +166,24 @@ def bypass_rate(model: IURModel) -> float:
     return _ratio(model.totals["platform_bypassed"], model.totals["platform_deals"])
 
 
+def continuing_or_planning_share(model: IURModel) -> float:
+    """Share of live firms that continue or plan IUR cooperation.
+
+    A firm counts when it has a running project, finished one in the last
+    ``PLANNING_WINDOW_MONTHS`` months (it continues), or formed a technology need in that
+    window (it plans). This is the model's reading of the survey question "continues, or
+    plans to start, IUR cooperation in future".
+    """
+    smes = model.smes
+    since = model.steps - PLANNING_WINDOW_MONTHS
+    recent = (smes.last_need >= since) | (smes.running_projects > 0)
+    projects = getattr(model, "projects", None)
+    if projects is not None and len(projects):
+        ended = (projects.status != ProjectStatus.RUNNING) & (projects.end >= since)
+        recent[projects.sme[ended]] = True
+    return _ratio((smes.alive & recent).sum(), _alive_count(model))
+
+
 def commissioner_coverage(model: IURModel) -> float:
     """Share of live firms ever served by a technology commissioner."""
     smes = model.smes
@@ -243,7 +264,6 @@ def summarize(model: IURModel) -> dict[str, Any]:
     sides = {side.value: _ratio(
         smes.barrier_met[alive][:, [i for i, b in enumerate(BARRIERS) if b.side is side]]
         .any(axis=1).sum(), n_alive) for side in BarrierSide}
-    recent = (smes.last_need >= model.steps - 12) | (smes.running_projects > 0)
     totals = model.totals
     spending = government_spending_total(model)
     platforms = model.platforms
@@ -256,7 +276,7 @@ def summarize(model: IURModel) -> dict[str, Any]:
         "collaboration_density": collaboration_density(model),
         "active_collaboration_share": active_collaboration_share(model),
         "ever_collaborated_share": ever_collaborated_share(model),
-        "continuing_or_planning_share": _ratio((alive & recent).sum(), n_alive),
+        "continuing_or_planning_share": continuing_or_planning_share(model),
         "commissioner_coverage": commissioner_coverage(model),
         "tight_form_share": tight_form_share(model),
         "medium_form_share": medium_form_share(model),
