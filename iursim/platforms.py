@@ -51,9 +51,9 @@ def expected_member_value(platform: Platform) -> float:
 def update_membership(model: IURModel) -> None:
     """Let firms and universities join or leave each live platform.
 
-    A non-member joins with chance ``join_rate * max(0, 1 - fee / value)``; a member leaves
-    with chance ``leave_rate * max(0, 1 - value / fee)`` plus a base churn, or at once when it
-    cannot pay the fee. Universities pay ``university_fee_share`` of the fee and join as the
+    A non-member that can pay the fee joins with chance ``join_rate * max(0, 1 - fee /
+    value)``; a member leaves with chance ``leave_rate * max(0, 1 - value / fee)`` plus a base
+    churn, or at once when it cannot pay the fee. Universities pay ``university_fee_share`` of the fee and join as the
     SME side grows.
     """
     smes = model.smes
@@ -72,7 +72,7 @@ def update_membership(model: IURModel) -> None:
                               else 0.0)
         members = smes.platform_member[:, column]
         draw = rng.random(len(members))
-        joins = alive_firms & ~members & (draw < join)
+        joins = alive_firms & ~members & (draw < join) & (smes.funds >= fee)
         leaves = members & ((draw < leave) | (smes.funds < fee))
         members = (members | joins) & ~leaves
         smes.platform_member[:, column] = members & alive_firms
