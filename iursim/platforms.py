@@ -51,10 +51,11 @@ def expected_member_value(platform: Platform) -> float:
 def update_membership(model: IURModel) -> None:
     """Let firms and universities join or leave each live platform.
 
-    A non-member that can pay the fee joins with chance ``join_rate * max(0, 1 - fee /
-    value)``; a member leaves with chance ``leave_rate * max(0, 1 - value / fee)`` plus a base
-    churn, or at once when it cannot pay the fee. Universities pay ``university_fee_share`` of the fee and join as the
-    SME side grows.
+    A non-member that can pay the fee joins with chance
+    ``join_rate * max(0, 1 - fee / value)``; a member leaves with chance
+    ``leave_rate * max(0, 1 - value / fee)`` plus a base churn, or at once when it cannot pay
+    the fee. Universities pay ``university_fee_share`` of the fee and join as the SME side
+    grows.
     """
     smes = model.smes
     rng = model.rng
