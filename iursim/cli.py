@@ -42,7 +42,7 @@ __all__ = ["COMMAND_MODULES", "CliError", "CliParser", "add_command", "build_par
 
 # Modules whose register(subparsers) adds further subcommands, in the order they are listed in
 # the help. `run` is built in.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("iursim.experiments.commands",)
 
 LANG_ENV = "IURSIM_LANG"
 EXIT_USAGE = 2
@@ -74,6 +74,14 @@ class _BadLang(Exception):
         super().__init__(value)
         self.value = value
         self.source = source
+
+
+def _help_text(text: str) -> str:
+    """Escape percent signs so argparse's %-formatting of help texts prints them as written.
+
+    Texts that use argparse's own placeholders, such as ``%(default)s``, are left as they are.
+    """
+    return text if "%(" in text else text.replace("%", "%%")
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -109,6 +117,12 @@ class CliParser(argparse.ArgumentParser):
                           help=t("cli.help.help", lang))
         self.add_argument("--lang", choices=LANGS, default=lang, help=t("cli.help.lang", lang))
 
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """Add an argument; a literal ``%`` in its help text, e.g. "95%", is kept as written."""
+        if isinstance(kwargs.get("help"), str):
+            kwargs["help"] = _help_text(kwargs["help"])
+        return super().add_argument(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         """Raise a usage error; argparse's own text is kept as the detail."""
         raise CliError("cli.error.usage", EXIT_USAGE, detail=message, prog=self.prog)
@@ -126,7 +140,7 @@ def add_command(subparsers: Any, name: str, help_key: str,
             defaults to ``help_key``.
     """
     lang: Lang = subparsers.lang
-    return subparsers.add_parser(name, help=t(help_key, lang),
+    return subparsers.add_parser(name, help=_help_text(t(help_key, lang)),
                                  description=t(description_key or help_key, lang))
 
 
@@ -272,7 +286,7 @@ def run_command(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True, highlight=False)
     stderr.print(Text(t("cli.run.start", lang, name=scenario.name,
                         smes=f"{scenario.population.smes:,}", steps=scenario.run.steps,
-                        seed=scenario.run.seed, out=str(out))))
+                        seed=scenario.run.seed, out=str(out))), soft_wrap=True)
     clock = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TimeRemainingColumn())
@@ -290,7 +304,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     print_summary(result, lang, Console(highlight=False))
     stderr.print(Text(t("cli.run.written", lang, out=str(out), report=str(files["report.html"]),
-                        seconds=time.perf_counter() - clock)))
+                        seconds=time.perf_counter() - clock)), soft_wrap=True)
     return 0
 
 
@@ -319,7 +333,7 @@ def print_summary(result: RunResult, lang: Lang, console: Console) -> None:
         table.add_row(Text(label("metric", figure.key, lang)),
                       format_value(figure.key, figure.value, lang), none, none)
     console.print(table)
-    console.print(Text(t("cli.summary.note", lang)))
+    console.print(Text(t("cli.summary.note", lang)), soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -389,7 +389,8 @@ def _platform_table(platforms: pd.DataFrame, lang: Lang) -> str:
                          for column, value in zip(platforms.columns, row, strict=True)) + "</tr>"
         for row in platforms.itertuples(index=False, name=None)
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></div>")
 
 
 _STYLE = """
@@ -404,6 +405,8 @@ table { border-collapse: collapse; font-size: 0.92em; margin: 0.5em 0; }
 th, td { border: 1px solid #ddd; padding: 0.3em 0.7em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f3f6fa; }
+td { white-space: nowrap; }
+.scroll { overflow-x: auto; }
 """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -26,7 +27,7 @@ from conftest import (
 
 from iursim.chain import Barrier, Channel, CooperationForm
 from iursim.chain import Path as EntryPath
-from iursim.cli import default_out_dir, main
+from iursim.cli import COMMAND_MODULES, build_parser, default_out_dir, main
 from iursim.results import OUTPUT_FILES
 
 FIX = {"zh": "解决办法", "en": "Fix:"}
@@ -180,14 +181,15 @@ def test_default_language_is_chinese(capsys: pytest.CaptureFixture[str],
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_unwritable_out(run_cli: CliRunner, tmp_path: Path, lang: str) -> None:
+def test_unwritable_out(tmp_path: Path, lang: str, capsys: pytest.CaptureFixture[str]) -> None:
     # A regular file where the output directory should be; permission bits would not stop
     # root, which runs CI.
     blocker = tmp_path / "taken"
     blocker.write_text("", encoding="utf-8")
     scenario = tmp_path / "valid.toml"
     scenario.write_text('name = "valid"\n', encoding="utf-8")
-    process = run_cli("run", str(scenario), "--out", str(blocker / "out"), "--lang", lang)
+    process = _main_in_process(["run", str(scenario), "--out", str(blocker / "out"),
+                                "--lang", lang], capsys)
     assert process.returncode == 1
     assert "Traceback" not in process.stderr
     lines = _lines(process.stderr)
@@ -219,6 +221,32 @@ def test_help_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:
     assert "随机种子" in chinese
     assert english.startswith("usage: iursim run")
     assert "random seed" in english
+
+
+def _command_names() -> list[str]:
+    parser = build_parser("en")
+    subparsers = next(action for action in parser._actions
+                      if isinstance(action, argparse._SubParsersAction))
+    return list(subparsers.choices)
+
+
+def test_commands_include_registered_modules() -> None:
+    names = _command_names()
+    assert names[0] == "run"
+    assert len(names) >= 1 + len(COMMAND_MODULES)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_command_help_renders(lang: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # argparse %-formats help texts, so a stray "%" in a catalogue would crash --help.
+    for command in [None, *_command_names()]:
+        args = ["--help", "--lang", lang] if command is None else [command, "--help",
+                                                                     "--lang", lang]
+        with pytest.raises(SystemExit) as exit_info:
+            main(args)
+        assert exit_info.value.code == 0, command
+        shown = capsys.readouterr().out
+        assert shown.startswith("用法：" if lang == "zh" else "usage: "), command
 
 
 def test_default_out_dir_uses_file_name() -> None:
