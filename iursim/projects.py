@@ -116,28 +116,18 @@ class TieTable(Columns):
     def __init__(self, n_universities: int) -> None:
         super().__init__(TIE_COLUMNS)
         self._n_universities = max(n_universities, 1)
-        self._row_of: dict[int, int] = {}
+        # Keys of the live ties in ascending order and their rows: kept current by ``open``
+        # and ``decay`` with batched inserts and deletes, so look-ups never rebuild it.
         self._sorted_keys = np.zeros(0, dtype=np.int64)
         self._sorted_rows = np.zeros(0, dtype=np.int64)
-        self._index_stale = False
         self.alive_count = 0
 
     def key(self, sme: np.ndarray | int, university: np.ndarray | int) -> np.ndarray | int:
         """Pair key: ``sme * n_universities + university``."""
         return sme * self._n_universities + university
 
-    def _refresh_index(self) -> None:
-        if not self._index_stale:
-            return
-        rows = np.fromiter(self._row_of.values(), dtype=np.int64, count=len(self._row_of))
-        keys = np.fromiter(self._row_of.keys(), dtype=np.int64, count=len(self._row_of))
-        order = np.argsort(keys)
-        self._sorted_keys, self._sorted_rows = keys[order], rows[order]
-        self._index_stale = False
-
     def rows_of(self, smes: np.ndarray, universities: np.ndarray) -> np.ndarray:
         """Tie row of each pair (same shapes), -1 where the pair has no live tie."""
-        self._refresh_index()
         keys = self.key(smes.astype(np.int64), universities.astype(np.int64))
         if not len(self._sorted_keys):
             return np.full(np.shape(keys), -1, dtype=np.int64)
@@ -153,19 +143,29 @@ class TieTable(Columns):
 
     def open(self, smes: np.ndarray, universities: np.ndarray, forms: np.ndarray,
              step: int) -> np.ndarray:
-        """Start a project on each pair: create missing ties, return the tie rows."""
-        rows = np.empty(len(smes), dtype=np.int64)
-        for i, (sme, university) in enumerate(zip(smes.tolist(), universities.tolist(),
-                                                  strict=True)):
-            key = sme * self._n_universities + university
-            row = self._row_of.get(key)
-            if row is None:
-                row = int(self.append(1, sme=sme, university=university,
-                                      trust=TIE_INITIAL_TRUST, created=step, alive=True)[0])
-                self._row_of[key] = row
-                self._index_stale = True
-                self.alive_count += 1
-            rows[i] = row
+        """Start a project on each pair: create missing ties, return the tie rows.
+
+        New ties get rows in the order in which their pairs first appear in the arguments.
+        """
+        smes = np.asarray(smes, dtype=np.int64)
+        universities = np.asarray(universities, dtype=np.int64)
+        rows = self.rows_of(smes, universities)
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            keys = self.key(smes[missing], universities[missing])
+            new_keys, first = np.unique(keys, return_index=True)
+            creation = np.argsort(first)
+            pairs = missing[first[creation]]
+            created = self.append(len(pairs), sme=smes[pairs], university=universities[pairs],
+                                  trust=TIE_INITIAL_TRUST, created=step, alive=True)
+            # ``new_keys`` is sorted; row of the i-th of them is created[rank of i in creation].
+            new_rows = np.empty(len(new_keys), dtype=np.int64)
+            new_rows[creation] = created
+            at = np.searchsorted(self._sorted_keys, new_keys)
+            self._sorted_keys = np.insert(self._sorted_keys, at, new_keys)
+            self._sorted_rows = np.insert(self._sorted_rows, at, new_rows)
+            self.alive_count += len(new_keys)
+            rows = self.rows_of(smes, universities)
         np.add.at(self.running, rows, 1)
         np.add.at(self.count, rows, 1)
         self.last_form[rows] = forms
@@ -178,10 +178,9 @@ class TieTable(Columns):
         gone = np.flatnonzero(idle & (self.strength < TIE_DISSOLVE_STRENGTH))
         if len(gone):
             self.alive[gone] = False
-            for sme, university in zip(self.sme[gone].tolist(), self.university[gone].tolist(),
-                                       strict=True):
-                del self._row_of[sme * self._n_universities + university]
-            self._index_stale = True
+            at = np.searchsorted(self._sorted_keys, self.key(self.sme[gone], self.university[gone]))
+            self._sorted_keys = np.delete(self._sorted_keys, at)
+            self._sorted_rows = np.delete(self._sorted_rows, at)
             self.alive_count -= len(gone)
         return gone
 
