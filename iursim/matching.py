@@ -135,7 +135,10 @@ def draw_needs(model: IURModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     firms = idle[rng.random(len(idle)) < chance]
     sector = smes.sector[firms].astype(np.int64)
     other = rng.integers(0, model.n_fields, size=len(firms))
-    field = np.where(rng.random(len(firms)) < 0.85, sector, other)
+    # A commissioner helps set the firm's technological direction, so a served firm's needs
+    # stay in its own sector.
+    in_sector = (rng.random(len(firms)) < 0.85) | (smes.commissioner[firms] >= 0)
+    field = np.where(in_sector, sector, other)
     entry = np.array([PATH_ENTRY_STAGE[path] for path in PATHS])[smes.path[firms]]
     # Mid-stream needs sit at applied research or design and development, evenly.
     mid = smes.path[firms] == PATHS.index(Path.MID_STREAM)
@@ -147,39 +150,56 @@ def draw_needs(model: IURModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _sample(rng: np.random.Generator, whole: np.ndarray, in_field: np.ndarray,
             precision: np.ndarray, k: int) -> np.ndarray:
     """Draw k candidates per row: from ``in_field`` with the row's precision, else ``whole``."""
-    n = len(precision)
+    group = np.zeros(len(precision), dtype=np.int64)
+    return _sample_groups(rng, group, [whole], [in_field], precision, k)
+
+
+def _sample_groups(rng: np.random.Generator, group: np.ndarray, whole: list[np.ndarray],
+                   in_field: list[np.ndarray], precision: np.ndarray, k: int) -> np.ndarray:
+    """Draw k candidates per row from the pools of the row's group, all groups at once.
+
+    With probability ``precision[i]`` a candidate of row i comes from ``in_field[group[i]]``
+    (unless that pool is empty), otherwise from ``whole[group[i]]``, uniformly in both cases.
+    Rows whose ``whole`` pool is empty get -1 in every slot.
+    """
+    n = len(group)
     out = np.full((n, k), -1, dtype=np.int64)
-    if not len(whole):
+    whole_size = np.array([len(pool) for pool in whole], dtype=np.int64)
+    field_size = np.array([len(pool) for pool in in_field], dtype=np.int64)
+    if not n or not whole_size.any():
         return out
-    targeted = (rng.random((n, k)) < precision[:, None]) & (len(in_field) > 0)
-    picks_field = rng.integers(0, max(len(in_field), 1), size=int(targeted.sum()))
-    picks_whole = rng.integers(0, len(whole), size=int((~targeted).sum()))
-    if len(in_field):
-        out[targeted] = in_field[picks_field]
-    out[~targeted] = whole[picks_whole]
+    # One flat array of every pool: the whole pools first, then the in-field pools.
+    sizes = np.concatenate([whole_size, field_size])
+    start = np.cumsum(sizes) - sizes
+    flat = np.concatenate([*whole, *in_field]).astype(np.int64)
+    row_whole, row_field = whole_size[group][:, None], field_size[group][:, None]
+    targeted = (rng.random((n, k)) < precision[:, None]) & (row_field > 0)
+    size = np.where(targeted, row_field, row_whole)
+    picks = rng.integers(0, np.maximum(size, 1))
+    first = np.where(targeted, start[len(whole) + group][:, None], start[group][:, None])
+    filled = row_whole[:, 0] > 0
+    out[filled] = flat[(first + picks)[filled]]
     return out
 
 
 def _grouped_sample(model: IURModel, rows: np.ndarray, reach: np.ndarray, field: np.ndarray,
                     precision: np.ndarray, k: int, pools: list[tuple[int, ...]],
                     out: np.ndarray, column: int) -> None:
-    """Fill ``out[rows, column:column+k]`` with candidates, grouping rows by reach and field.
+    """Fill ``out[rows, column:column+k]`` with candidates from each row's reach and field.
 
     ``reach[i]`` indexes ``pools``, a list of region tuples (empty tuple: every region).
     """
     if not len(rows):
         return
-    keys = reach[rows] * model.n_fields + field[rows]
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
-    for group in np.split(order, bounds):
-        first = group[0]
-        regions = pools[int(reach[rows[first]])]
-        whole = model.universities.pool(regions)
-        in_field = model.universities.pool(regions, int(field[rows[first]]))
-        picks = _sample(model.rng, whole, in_field, precision[rows[group]], k)
-        out[rows[group], column:column + k] = picks
+    n_fields = model.n_fields
+    keys, group = np.unique(reach[rows] * n_fields + field[rows], return_inverse=True)
+    whole, in_field = [], []
+    for key in keys.tolist():
+        regions = pools[key // n_fields]
+        whole.append(model.universities.pool(regions))
+        in_field.append(model.universities.pool(regions, key % n_fields))
+    out[rows, column:column + k] = _sample_groups(model.rng, group, whole, in_field,
+                                                  precision[rows], k)
 
 
 def search_partners(model: IURModel) -> tuple[Search, dict[Barrier, np.ndarray]]:
@@ -269,19 +289,18 @@ def search_partners(model: IURModel) -> tuple[Search, dict[Barrier, np.ndarray]]
 
     # Platforms: the member platform with the best precision proposes its university members.
     platform, platform_precision = model.best_platform(firms)
-    for index in np.unique(platform[platform >= 0]):
-        rows = np.flatnonzero(platform == index)
-        members = model.platform_university_pool(int(index))
-        in_field_by_field = {}
-        picks = np.full((len(rows), k), -1, dtype=np.int64)
-        for need_field in np.unique(field[rows]):
-            sub = rows[field[rows] == need_field]
-            in_field = in_field_by_field.setdefault(
-                int(need_field), members[model.universities.fields[members, need_field]])
-            picks[np.searchsorted(rows, sub)] = _sample(rng, members, in_field,
-                                                        platform_precision[sub], k)
-        candidates[rows, column:column + k] = picks
-        slot_platform[rows, column:column + k] = index
+    rows = np.flatnonzero(platform >= 0)
+    if len(rows):
+        keys, group = np.unique(platform[rows] * model.n_fields + field[rows],
+                                return_inverse=True)
+        whole, in_field = [], []
+        for key in keys.tolist():
+            members = model.platform_university_pool(key // model.n_fields)
+            whole.append(members)
+            in_field.append(members[model.universities.fields[members, key % model.n_fields]])
+        candidates[rows, column:column + k] = _sample_groups(rng, group, whole, in_field,
+                                                             platform_precision[rows], k)
+        slot_platform[rows, column:column + k] = platform[rows, None]
         opened[rows, CHANNEL_INDEX[Channel.PLATFORM]] = True
     slot_channel[column:column + k] = CHANNEL_INDEX[Channel.PLATFORM]
     column += k

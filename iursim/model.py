@@ -101,6 +101,17 @@ class MonthCounters:
                                                                           dtype=np.int64))
 
 
+def _arrival_rank(choice: np.ndarray) -> np.ndarray:
+    """Rank of each entry among the earlier entries with the same value (0 for the first)."""
+    order = np.argsort(choice, kind="stable")
+    ordered = choice[order]
+    group_start = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[group_start, len(choice)])
+    rank = np.empty(len(choice), dtype=np.int64)
+    rank[order] = np.arange(len(choice)) - np.repeat(group_start, sizes)
+    return rank
+
+
 class IURModel(mesa.Model):
     """Agent-based model of SME collaboration with universities and research institutes.
 
@@ -292,21 +303,29 @@ class IURModel(mesa.Model):
         if not self.intermediaries or not n:
             return np.zeros(0, dtype=np.int64), chosen, precision, nationwide
         wants = np.flatnonzero(self.rng.random(n) < self.config.behaviour.intermediary_use)
-        for intermediary in self.intermediaries:
-            intermediary.served_this_month = 0
-        for position in wants.tolist():
-            local = np.flatnonzero(self._intermediary_region == region[position])
-            if not len(local):
-                continue
-            index = int(local[self.rng.integers(0, len(local))])
-            intermediary = self.intermediaries[index]
-            if not intermediary.active or intermediary.served_this_month >= intermediary.capacity:
-                continue
-            intermediary.served_this_month += 1
-            chosen[position] = index
-            precision[position] = intermediary.precision
-            nationwide[position] = intermediary.nationwide
-        return np.flatnonzero(chosen >= 0), chosen, precision, nationwide
+        # Each seeker picks one intermediary of its region uniformly; an active one serves
+        # the seekers that picked it in seeker order until its monthly capacity is used up.
+        local_count = np.bincount(self._intermediary_region, minlength=len(self.governments))
+        local_start = np.cumsum(local_count) - local_count
+        by_region = np.argsort(self._intermediary_region, kind="stable")
+        wanted_region = region[wants]
+        wants = wants[local_count[wanted_region] > 0]
+        wanted_region = region[wants]
+        picks = self.rng.integers(0, local_count[wanted_region])
+        index = by_region[local_start[wanted_region] + picks]
+        active = np.array([m.active for m in self.intermediaries], dtype=bool)
+        capacity = np.array([m.capacity for m in self.intermediaries], dtype=np.int64)
+        usable = active[index]
+        wants, index = wants[usable], index[usable]
+        served = _arrival_rank(index) < capacity[index]
+        wants, index = wants[served], index[served]
+        served_count = np.bincount(index, minlength=len(self.intermediaries))
+        for intermediary, count in zip(self.intermediaries, served_count.tolist(), strict=True):
+            intermediary.served_this_month = count
+        chosen[wants] = index
+        precision[wants] = np.array([m.precision for m in self.intermediaries])[index]
+        nationwide[wants] = np.array([m.nationwide for m in self.intermediaries], dtype=bool)[index]
+        return wants, chosen, precision, nationwide
 
     def intermediary_fee(self, intermediary: np.ndarray) -> np.ndarray:
         """Fee rate each deal owes to the intermediary that proposed the partner (0 if none)."""
@@ -324,6 +343,19 @@ class IURModel(mesa.Model):
         by_platform = platform_scopes[np.where(search.platform >= 0, search.platform,
                                                len(self.platforms))]
         return by_intermediary | by_platform
+
+    def whole_process_managed(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each project is managed by a whole-process platform or intermediary."""
+        projects = self.projects
+        platform_scopes = np.array([p.scope is ServiceScope.WHOLE_PROCESS for p in self.platforms]
+                                   + [False])
+        platform = np.where(projects.managed[rows], projects.platform[rows], len(self.platforms))
+        scopes = np.array([m.scope is ServiceScope.WHOLE_PROCESS for m in self.intermediaries]
+                          + [False])
+        intermediary = projects.intermediary[rows]
+        by_intermediary = scopes[np.where(intermediary >= 0, intermediary,
+                                          len(self.intermediaries))]
+        return platform_scopes[platform] | by_intermediary
 
     def commissioner_home(self, slots: np.ndarray) -> np.ndarray:
         """Home university of each commissioner slot (-1 for none)."""

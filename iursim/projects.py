@@ -108,6 +108,9 @@ DISPUTE_BY_TIGHTNESS = np.array([0.2, 0.6, 1.0])
 # Shared labs and pilot bases (Internet+ labs): equipment the firm can use instead of its own.
 SHARED_LAB_RELIEF = 0.15
 SHARED_LAB_TRIAL_BONUS = 0.12
+# Whole-process service manages the project through to acceptance, which catches problems
+# early; the size of the effect is an assumption.
+WHOLE_PROCESS_SUCCESS_BONUS = 0.05
 
 
 class TieTable(Columns):
@@ -216,16 +219,21 @@ class ProjectTable(Columns):
         return self._data["start"][: self.size]
 
 
-def allowed_forms(model: IURModel, firms: np.ndarray) -> np.ndarray:
+def allowed_forms(model: IURModel, firms: np.ndarray,
+                  partners: np.ndarray | None = None) -> np.ndarray:
     """Return the forms open to each firm, shape (n, 10).
 
-    A firm may use its path's forms; joint ventures only where a research institute or an
-    enclave park of its government takes over results.
+    A firm may use its path's forms. Joint ventures need a research institute or an enclave
+    park of its government that takes over results. Shared instruments need a partner with at
+    least one shareable instrument, unless shared labs and pilot bases exist (checked only when
+    ``partners`` is given).
     """
     smes = model.smes
     allowed = _PATH_ALLOWED[smes.path[firms]].copy()
     takes_over = model.takeover_active[smes.region[firms]]
     allowed[:, _JOINT_VENTURE] &= takes_over
+    if partners is not None and not model.config.policy.shared_labs:
+        allowed[:, _SHARED_INSTRUMENTS] &= model.universities.instruments[partners] > 0
     return allowed
 
 
@@ -249,7 +257,8 @@ def net_costs(model: IURModel, firms: np.ndarray, fee_rate: np.ndarray) -> tuple
 
 
 def choose_forms(model: IURModel, firms: np.ndarray, trust: np.ndarray,
-                 fee_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 fee_rate: np.ndarray, partners: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pick one cooperation form per firm by a multinomial logit (Gumbel-max draw).
 
     Utility of form f for a firm with capability c, R&D funds F, bargaining power b:
@@ -269,7 +278,7 @@ def choose_forms(model: IURModel, firms: np.ndarray, trust: np.ndarray,
     """
     smes = model.smes
     behaviour = model.config.behaviour
-    allowed = allowed_forms(model, firms)
+    allowed = allowed_forms(model, firms, partners)
     cost, share = net_costs(model, firms, fee_rate)
     funds = np.maximum(smes.funds[firms], 1.0)
     capability = smes.capability[firms]
@@ -306,7 +315,7 @@ def negotiate(model: IURModel, search: Search) -> tuple[Search, np.ndarray, np.n
     firms = search.firms
     n = len(firms)
     fee_rate = model.intermediary_fee(search.intermediary)
-    form, cost, share = choose_forms(model, firms, search.trust, fee_rate)
+    form, cost, share = choose_forms(model, firms, search.trust, fee_rate, search.partner)
     tightness = FORM["tightness"][form]
     net = cost * (1.0 - share)
     absorptive = smes.absorptive[firms] + (SHARED_LAB_RELIEF if policy.shared_labs else 0.0)
@@ -342,8 +351,9 @@ def outcome_probability(model: IURModel, rows: np.ndarray) -> np.ndarray:
     """Success chance of finishing projects: partner capacity and readiness, firm absorption.
 
     ``0.2 + 0.35 * capacity + 0.3 * absorptive + 0.15 * maturity``, minus 0.45 for a partner
-    without integrity, plus a bonus at the trial stage where shared labs and pilot bases
-    exist; clipped to [0.02, 0.98].
+    without integrity. Shared labs and pilot bases add a bonus at the trial stage, and
+    whole-process (店小二) project management by a platform or intermediary adds
+    ``WHOLE_PROCESS_SUCCESS_BONUS``. The result is clipped to [0.02, 0.98].
     """
     projects = model.projects
     unis = model.universities
@@ -353,6 +363,7 @@ def outcome_probability(model: IURModel, rows: np.ndarray) -> np.ndarray:
     chance = (0.2 + 0.35 * unis.capacity[university] + 0.3 * smes.absorptive[firm]
               + 0.15 * unis.maturity[university])
     chance -= np.where(unis.integrity[university], 0.0, 0.45)
+    chance += np.where(model.whole_process_managed(rows), WHOLE_PROCESS_SUCCESS_BONUS, 0.0)
     if model.config.policy.shared_labs:
         chance += np.where(projects.stage[rows] >= Stage.TRIAL_PRODUCTION,
                            SHARED_LAB_TRIAL_BONUS, 0.0)
