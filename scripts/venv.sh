@@ -35,8 +35,14 @@ if [ ! -x .venv/bin/python ] || [ pyproject.toml -nt "$stamp" ]; then
         echo "Creating .venv with $python ($("$python" --version 2>&1))" >&2
         "$python" -m venv .venv
     fi
-    .venv/bin/python -m pip install --quiet --upgrade pip >&2
-    .venv/bin/python -m pip install --quiet -e ".[app,calibrate,test]" >&2
+    echo "Installing iursim and its dependencies into .venv (log: .venv/install.log)" >&2
+    if ! { .venv/bin/python -m pip install --upgrade pip &&
+           .venv/bin/python -m pip install -e ".[app,calibrate,test]"; } >.venv/install.log 2>&1; then
+        grep -v "is ignored: it is neither" .venv/install.log | tail -n 30 >&2
+        echo "error: installing into .venv failed; the lines above are the end of .venv/install.log." >&2
+        echo "错误：向 .venv 安装依赖失败；上面是 .venv/install.log 的最后几行。" >&2
+        exit 1
+    fi
     touch "$stamp"
 fi
 echo .venv/bin/python
