@@ -70,7 +70,7 @@ __all__ = [
 TABLES = ("experiment", "set", "axes", "points", "sensitivity", "outputs")
 EXPERIMENT_FIELDS = ("name", "description", "scenario", "replications", "seed")
 SENSITIVITY_FIELDS = ("method", "samples", "levels", "second_order", "parameters")
-OUTPUT_FIELDS = ("metrics", "summary", "every")
+OUTPUT_FIELDS = ("metrics", "summary", "every", "charts")
 METHODS = ("morris", "sobol")
 MAX_SEED = 2**63 - 1  # run.seed's declared upper bound
 
@@ -123,13 +123,15 @@ class OutputSpec:
         metrics: Columns of the run's monthly metrics table; empty keeps all of them.
         summary: Keys of the run's end-of-run summary; a mapping such as ``form_share`` becomes
             one column per entry (``form_share.joint_development``). Empty keeps all of them.
-        every: Keep every ``every``-th month from month 0, plus the last month; 0 keeps the
+        every: Keep every ``every``-th month from month 0, plus the last month. 0 keeps the
             last month only.
+        charts: Outputs that ``iursim summarize`` charts; empty charts the headline measures.
     """
 
     metrics: tuple[str, ...] = ()
     summary: tuple[str, ...] = ()
     every: int = 1
+    charts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -620,7 +622,7 @@ def _range(key: str, bounds: Any, source: str) -> tuple[float, float]:
 def _outputs(table: Mapping[str, Any], source: str) -> OutputSpec:
     _check_names(table, OUTPUT_FIELDS, source, "outputs.", "unknown_field")
     names: dict[str, tuple[str, ...]] = {}
-    for name in ("metrics", "summary"):
+    for name in ("metrics", "summary", "charts"):
         value = table.get(name, [])
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ExperimentError("wrong_type", source, f"outputs.{name}", value,
@@ -632,4 +634,5 @@ def _outputs(table: Mapping[str, Any], source: str) -> OutputSpec:
     elif isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ExperimentError("out_of_range", source, "outputs.every", every,
                               '"final" or an int >= 1')
-    return OutputSpec(metrics=names["metrics"], summary=names["summary"], every=every)
+    return OutputSpec(metrics=names["metrics"], summary=names["summary"], every=every,
+                      charts=names["charts"])

@@ -231,7 +231,8 @@ def _meta(experiment: Experiment) -> dict[str, Any]:
         },
         "outputs": {"metrics": list(experiment.outputs.metrics),
                     "summary": list(experiment.outputs.summary),
-                    "every": experiment.outputs.every},
+                    "every": experiment.outputs.every,
+                    "charts": list(experiment.outputs.charts)},
     }
 
 

@@ -165,6 +165,7 @@ def summarize_folder(folder: str | Path, out: str | Path | None = None, *, lang:
     final = runs[runs["step"] == runs.groupby("run_id")["step"].transform("max")]
     axes = [key for key in meta.get("axes") or {} if key in runs.columns]
     effects_path = None
+    effects = None
     if axes:
         effects = main_effects(final, axes, outputs)
         effects_path = out_dir / "main_effects.csv"
@@ -176,7 +177,7 @@ def summarize_folder(folder: str | Path, out: str | Path | None = None, *, lang:
         from iursim.experiments.charts import sweep_figures, write_html
 
         chart_outputs = _chart_outputs(meta, outputs)
-        figures = sweep_figures(table, final, meta, axes, chart_outputs, lang)
+        figures = sweep_figures(table, effects, meta, axes, chart_outputs, lang)
         if figures:
             charts_path = out_dir / f"charts.{lang}.html"
             write_html(list(figures.values()), charts_path,
@@ -186,18 +187,23 @@ def summarize_folder(folder: str | Path, out: str | Path | None = None, *, lang:
 
 def main_effects(final: pd.DataFrame, axes: Sequence[str],
                  outputs: Sequence[str]) -> pd.DataFrame:
-    """Return, per axis, level and output, the statistics of every final-month run value."""
+    """Return, per axis, level and output, the statistics of every final-month run value.
+
+    Levels keep their type (numbers sort as numbers) in an object column.
+    """
     frames = []
     for axis in axes:
         summary = summarize_runs(final.assign(step=0), [axis], outputs)
         summary = summary.drop(columns="step").rename(columns={axis: "level"})
         summary.insert(0, "axis", axis)
-        summary["level"] = summary["level"].astype("string")
+        summary["level"] = summary["level"].astype(object)
         frames.append(summary)
     return pd.concat(frames, ignore_index=True)
 
 
 def _chart_outputs(meta: dict[str, Any], outputs: Sequence[str]) -> list[str]:
-    wanted = [*meta["outputs"]["metrics"], *meta["outputs"]["summary"]]
-    chosen = [name for name in outputs if name in wanted] if wanted else []
+    """Return the outputs to chart: ``[outputs] charts``, else the headline measures kept."""
+    wanted = meta["outputs"].get("charts") or []
+    chosen = [name for name in outputs
+              if any(name == item or name.startswith(item + ".") for item in wanted)]
     return chosen or [name for name in MAIN_OUTPUTS if name in outputs] or list(outputs)[:4]
