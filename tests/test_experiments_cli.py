@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_experiments_fakes import fake_run
 
 import iursim.cli
 import iursim.experiments.sweep
 from iursim.experiments.design import load_experiment
-from test_experiments_fakes import fake_run
 
 REPO = Path(__file__).resolve().parents[1]
 QUICK = REPO / "experiments" / "quick"

@@ -3,8 +3,8 @@
 An experiment file names a base scenario and the overrides shared by every run (``[set]``).
 Its design is a full-factorial ``[axes]`` table, explicit ``[[points]]``, both crossed, or a
 SALib sample from ``[sensitivity]``. It also sets the replications per design point, the
-experiment seed and the outputs to keep. Everything is validated against the scenario declaration before any run
-starts, so a typo or an out-of-range value costs nothing.
+experiment seed and the outputs to keep. Everything is validated against the scenario
+declaration before any run starts, so a typo or an out-of-range value costs nothing.
 
 Example::
 
