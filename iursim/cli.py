@@ -108,6 +108,8 @@ class CliParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, lang: Lang = DEFAULT_LANG, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", partial(_Formatter, lang=lang))
         kwargs["add_help"] = False
+        # Without abbreviations, "--la en" cannot reach --lang behind main()'s back.
+        kwargs["allow_abbrev"] = False
         super().__init__(*args, **kwargs)
         self.lang = lang
         # argparse offers no public way to rename its two default groups.
@@ -115,6 +117,7 @@ class CliParser(argparse.ArgumentParser):
         self._optionals.title = t("cli.options", lang)
         self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
                           help=t("cli.help.help", lang))
+        # Listed for --help only: main() takes --lang out of the arguments before parsing.
         self.add_argument("--lang", choices=LANGS, default=lang, help=t("cli.help.lang", lang))
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:

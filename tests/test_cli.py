@@ -342,7 +342,9 @@ def test_interrupt_exits_cleanly(tmp_path: Path) -> None:
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     stdout, rest = process.communicate(timeout=60)
-    assert process.returncode == 130, first + rest
+    # main() returns 130. When the signal lands inside a C extension's import, CPython instead
+    # ends the process with SIGINT at exit, which a shell also reports as status 130.
+    assert process.returncode in (130, -signal.SIGINT), first + rest
     assert "Traceback" not in rest
     assert "interrupted" in rest
     assert not (tmp_path / "summary.json").exists()
