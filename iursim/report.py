@@ -27,7 +27,7 @@ from iursim.runner import RunResult
 from iursim.survey import load_survey
 
 __all__ = [
-    "Figure",
+    "HeadlineFigure",
     "SurveyRow",
     "format_share",
     "format_value",
@@ -44,15 +44,15 @@ TIGHTNESS_COLOURS: dict[Tightness, str] = {
 }
 SIDE_COLOURS: dict[str, str] = {"supply": "#e6550d", "firm": "#756bb1"}
 MODEL_COLOUR = "#3182bd"
+SURVEY_COLOUR = "#d62728"
 
-# A small template of our own: assigning plotly's named templates deep-copies them, which made
-# rendering a report take about a second.
+# A small template of our own: plotly deep-copies a named template such as "plotly_white" into
+# every figure, which took a large share of the report's rendering time.
 _TEMPLATE = {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white",
                         "xaxis": {"gridcolor": "#eceff4", "linecolor": "#9aa5b1",
                                   "zeroline": False},
                         "yaxis": {"gridcolor": "#eceff4", "linecolor": "#9aa5b1",
                                   "zeroline": False}}}
-SURVEY_COLOUR = "#d62728"
 
 # Figures shown after the survey comparison. Those in _STATE_METRICS describe the state in a
 # month, so the last row of the metrics table stands in when the summary lacks them; flows
@@ -73,7 +73,6 @@ _STATE_METRICS = frozenset({
     "active_collaboration_share",
     "tight_form_share",
     "collaboration_density",
-    "platforms_alive",
     "mean_sme_capability",
 })
 
@@ -160,22 +159,22 @@ def survey_comparison(summary: Mapping[str, Any]) -> list[SurveyRow]:
 
 
 @dataclass(frozen=True)
-class Figure:
+class HeadlineFigure:
     """One headline figure of a run, keyed by its ``name.metric`` key."""
 
     key: str
     value: float | None
 
 
-def headline_figures(result: RunResult) -> list[Figure]:
+def headline_figures(result: RunResult) -> list[HeadlineFigure]:
     """Return the run's headline figures that have no survey counterpart."""
     last_row = result.metrics.iloc[-1] if len(result.metrics) else None
     figures = []
     for key in HEADLINE_KEYS:
         if key in result.summary:
-            figures.append(Figure(key, _finite(result.summary[key])))
+            figures.append(HeadlineFigure(key, _finite(result.summary[key])))
         elif key in _STATE_METRICS and last_row is not None and key in last_row.index:
-            figures.append(Figure(key, _finite(last_row[key])))
+            figures.append(HeadlineFigure(key, _finite(last_row[key])))
     return figures
 
 
