@@ -224,6 +224,32 @@ def test_choose_forms_deepest_allowed(path: int, takeover: bool, expected: Coope
     assert (form == form_index(expected)).all()
 
 
+def test_shared_instruments_need_partner_instruments():
+    # With cost the only weight, the cheapest open form wins: shared instruments (cost 6)
+    # before talent training (cost 8). U = -20 * 0.7 cost / 10 gives -8.4 against -11.2.
+    model = make_model("behaviour.choice_temperature=0.01", "behaviour.cost_sensitivity=20.0",
+                       "behaviour.commitment_aversion=0.0", "behaviour.depth_preference=0.0")
+    set_firms(model, capability=0.3, funds=10.0, bargaining=0.5, path=2)
+    model.universities.instruments[:] = [0, 3, 0, 0]
+    partners = np.array([0, 1] * 5)
+    form, _, _ = choose_forms(model, np.arange(10), np.zeros(10), np.zeros(10), partners)
+    # A partner without shareable instruments cannot offer them: talent training instead.
+    expected = np.where(partners == 1, form_index(CooperationForm.SHARED_INSTRUMENTS),
+                        form_index(CooperationForm.TALENT_TRAINING))
+    np.testing.assert_array_equal(form, expected)
+
+
+def test_shared_labs_replace_partner_instruments():
+    model = make_model("behaviour.choice_temperature=0.01", "behaviour.cost_sensitivity=20.0",
+                       "behaviour.commitment_aversion=0.0", "behaviour.depth_preference=0.0",
+                       "policy.shared_labs=true")
+    set_firms(model, capability=0.3, funds=10.0, bargaining=0.5, path=2)
+    model.universities.instruments[:] = 0
+    form, _, _ = choose_forms(model, np.arange(10), np.zeros(10), np.zeros(10),
+                              np.zeros(10, dtype=np.int64))
+    assert (form == form_index(CooperationForm.SHARED_INSTRUMENTS)).all()
+
+
 def test_net_costs_subsidy_shares():
     model = make_model("policy.subsidy_rate=0.3", "policy.special_fund_rate=0.2")
     set_firms(model, capability=0.3, funds=100.0, bargaining=0.5, path=2, region=0)
@@ -355,7 +381,8 @@ def outcome_model(*overrides: str) -> IURModel:
     unis.integrity[:] = [True, False, True, False]
     model.smes.absorptive[:3] = [0.5, 1.0, 0.0]
     model.projects.start(5, sme=np.array([0, 0, 1, 2, 0]), university=np.array([0, 1, 2, 3, 0]),
-                         stage=np.array([4, 4, 4, 4, 2]), start=0, end=5)
+                         stage=np.array([4, 4, 4, 4, 2]), platform=-1, intermediary=-1,
+                         start=0, end=5)
     return model
 
 
@@ -373,6 +400,21 @@ def test_outcome_probability_shared_labs_trial_bonus():
     chance = outcome_probability(model, np.array([0, 4]))
     # Project 0 is at the trial stage and gains 0.12; project 4 (applied research) does not.
     np.testing.assert_allclose(chance, [0.74, 0.62])
+
+
+def test_outcome_probability_whole_process_bonus():
+    model = outcome_model()
+    projects = model.projects
+    whole_process = next(p.index for p in model.platforms if p.scope.value == "whole_process")
+    matchmaker = next(p.index for p in model.platforms if p.scope.value == "matchmaker")
+    rows = projects.start(3, sme=np.zeros(3, dtype=np.int64), university=np.zeros(3),
+                          stage=2, platform=np.array([whole_process, whole_process, matchmaker]),
+                          managed=np.array([True, False, True]), intermediary=-1,
+                          start=0, end=5)
+    chance = outcome_probability(model, rows)
+    # Only a project the whole-process platform still manages gains 0.05 over 0.62; a
+    # bypassed one (not managed) and a matchmaker's do not.
+    np.testing.assert_allclose(chance, [0.67, 0.62, 0.62])
 
 
 def test_failure_barrier_reasons():
