@@ -11,6 +11,7 @@ from iursim.matching import (
     CHANNEL_INDEX,
     STAGE_REQUIREMENT,
     _sample,
+    _sample_groups,
     draw_needs,
     fit_components,
     search_partners,
@@ -113,6 +114,19 @@ def test_sample_empty_pool_gives_empty_slots():
     assert picks.shape == (4, 3)
 
 
+def test_sample_groups_keep_pools_apart():
+    rng = np.random.default_rng(1)
+    group = np.array([0, 0, 1, 1, 2])
+    whole = [np.arange(3), np.array([10, 11]), np.zeros(0, dtype=np.int64)]
+    in_field = [np.array([2]), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)]
+    picks = _sample_groups(rng, group, whole, in_field, np.ones(5), 6)
+    # Group 0 is fully targeted at its one in-field university; group 1 has no in-field pool
+    # and falls back to its whole pool; group 2 has no pool at all.
+    assert (picks[:2] == 2).all()
+    assert set(picks[2:4].ravel().tolist()) <= {10, 11}
+    assert (picks[4] == -1).all()
+
+
 def prepare_seekers(model: IURModel) -> None:
     """Make every firm form a need this month: need_rate 1 and six motivations each.
 
@@ -145,6 +159,21 @@ def test_draw_needs_only_idle_firms():
     assert {by_firm[row] for row in range(30, 40)} == {int(Stage.TRIAL_PRODUCTION)}
     assert (smes.last_need[firms] == model.steps).all()
     assert (smes.last_need[:12] < model.steps).all()
+
+
+def test_commissioner_keeps_needs_in_sector():
+    model = make_model("behaviour.need_rate=1.0", smes=200)
+    prepare_seekers(model)
+    smes = model.smes
+    smes.commissioner[:100] = 0
+    firms, field, _ = draw_needs(model)
+    sector = smes.sector[firms]
+    served = firms < 100
+    assert served.sum() == 100
+    assert (field[served] == sector[served]).all()
+    # Unserved firms leave their sector with chance 0.15 * 6 / 7 (a random other field),
+    # about 13 of 100.
+    assert (field[~served] != sector[~served]).any()
 
 
 def test_draw_needs_zero_rate():
