@@ -13,6 +13,7 @@ from iursim.agents.government import (
     ENCLAVE_PARK_COST,
     EVENT_COST,
     RESEARCH_INSTITUTE_COST,
+    Government,
 )
 
 if TYPE_CHECKING:
@@ -70,15 +71,21 @@ def assign_commissioners(model: IURModel) -> None:
     smes = model.smes
     policy = model.config.policy
     rng = model.rng
-    for commissioner in list(model.commissioners):
-        if commissioner.term_end <= model.steps or not len(model.universities):
-            served = commissioner.smes[smes.commissioner[commissioner.smes] == commissioner.slot]
-            smes.commissioner[served] = -1
-            model.retire_commissioner(commissioner)
+    retiring = [c for c in model.commissioners
+                if c.term_end <= model.steps or not len(model.universities)]
+    if retiring:
+        firms = np.concatenate([c.smes for c in retiring])
+        slots = np.repeat([c.slot for c in retiring], [len(c.smes) for c in retiring])
+        served = firms[smes.commissioner[firms] == slots]
+        smes.commissioner[served] = -1
+        model.retire_commissioners(retiring)
+    active_by_region = np.bincount(
+        np.array([c.government for c in model.commissioners], dtype=np.int64),
+        minlength=len(model.governments))
     for government in model.governments:
-        active = [c for c in model.commissioners if c.government == government.region]
+        active = int(active_by_region[government.region])
         if active:
-            government.spend(COMMISSIONER_STIPEND * len(active), "commissioners")
+            government.spend(COMMISSIONER_STIPEND * active, "commissioners")
     if not len(model.universities):
         return
     factor = TALENT_ZONE_COMMISSIONER_FACTOR if policy.talent_zone else 1.0
@@ -86,7 +93,7 @@ def assign_commissioners(model: IURModel) -> None:
         region = government.region
         firms = np.flatnonzero(smes.alive & (smes.region == region))
         target = int(round(policy.commissioners_per_100_smes * factor * len(firms) / 100.0))
-        active = sum(1 for c in model.commissioners if c.government == region)
+        active = int(active_by_region[region])
         free = firms[smes.commissioner[firms] < 0]
         wanted = min(target - active, len(free) // policy.smes_per_commissioner)
         if wanted <= 0:
@@ -110,13 +117,26 @@ def assign_commissioners(model: IURModel) -> None:
     smes.capability[served] += COMMISSIONER_TRAINING * (1.0 - smes.capability[served])
 
 
+def _whole_units(government: Government, unit_cost: float, wanted: int, category: str) -> int:
+    """Return how many of ``wanted`` units at ``unit_cost`` the budget pays in full."""
+    if unit_cost <= 0:
+        return wanted
+    available = government.earmarks.get(category, 0.0) + government.free_budget
+    return min(wanted, int(available // unit_cost))
+
+
 def run_events(model: IURModel) -> None:
-    """Hold this month's government IUR matchmaking events (a Poisson number per region)."""
+    """Hold this month's government IUR matchmaking events (a Poisson number per region).
+
+    A government holds only the events its budget pays in full; nothing is spent on an
+    event it cannot afford.
+    """
     policy = model.config.policy
     held = model.rng.poisson(policy.events_per_year / 12.0, size=len(model.governments))
     for government, count in zip(model.governments, held.tolist(), strict=True):
-        paid = government.spend(EVENT_COST * count, "events")
-        held[government.region] = int(paid // EVENT_COST) if EVENT_COST > 0 else count
+        affordable = _whole_units(government, EVENT_COST, count, "events")
+        government.spend(EVENT_COST * affordable, "events")
+        held[government.region] = affordable
     model.event_history[model.steps % EVENT_MEMORY] = held
     model.recent_events[:] = model.event_history.sum(axis=0)
 
@@ -125,8 +145,9 @@ def run_instruments(model: IURModel) -> None:
     """Fund each government's role instruments for the month, if its budget allows.
 
     Leaders pay for the enclave park, service providers for the industrial research
-    institute, guides for open-competition challenges (a Poisson number). An instrument not
-    paid for is inactive this month. Subsidies are paid when deals close.
+    institute, guides for open-competition challenges (a Poisson number). An instrument the
+    budget cannot pay in full is inactive this month and costs nothing. Subsidies are paid
+    when deals close.
     """
     policy = model.config.policy
     model.takeover_active[:] = False
@@ -136,18 +157,22 @@ def run_instruments(model: IURModel) -> None:
     for government in model.governments:
         region = government.region
         if government.runs_enclave_park and government.enclave_host is not None:
-            if government.spend(ENCLAVE_PARK_COST, "enclave_park") >= ENCLAVE_PARK_COST:
+            if _whole_units(government, ENCLAVE_PARK_COST, 1, "enclave_park"):
+                government.spend(ENCLAVE_PARK_COST, "enclave_park")
                 model.enclave_active[region] = True
                 model.takeover_active[region] = True
         if government.runs_research_institute:
-            paid = government.spend(RESEARCH_INSTITUTE_COST, "research_institute")
-            model.takeover_active[region] = paid >= RESEARCH_INSTITUTE_COST
+            funded = _whole_units(government, RESEARCH_INSTITUTE_COST, 1, "research_institute")
+            if funded:
+                government.spend(RESEARCH_INSTITUTE_COST, "research_institute")
+            model.takeover_active[region] = bool(funded)
             for intermediary in model.research_institutes.get(region, []):
                 intermediary.active = bool(model.takeover_active[region])
         if government.runs_challenges:
             model.special_fund_active[region] = government.free_budget > 0
             count = int(model.rng.poisson(policy.open_challenges_per_year / 12.0))
-            paid = government.spend(CHALLENGE_COST * count, "open_challenges")
-            model.challenges_now[region] = int(paid // CHALLENGE_COST)
+            count = _whole_units(government, CHALLENGE_COST, count, "open_challenges")
+            government.spend(CHALLENGE_COST * count, "open_challenges")
+            model.challenges_now[region] = count
     budgets = np.array([g.free_budget for g in model.governments])
     model.budget_left[:] = budgets > 0
