@@ -215,3 +215,44 @@ def test_guide_runs_special_fund_and_challenges():
     assert not model.special_fund_active[0]
     assert not model.budget_left[0]
     assert model.challenges_now[0] == 0
+
+
+def test_unaffordable_instruments_cost_nothing():
+    model = make_model()
+    city, county = model.governments[1], model.governments[2]
+    county.free_budget = 0.0
+    county.earmarks = {"enclave_park": 7.0}
+    city.free_budget = 0.0
+    city.earmarks = {"research_institute": 11.0}
+    policy.run_instruments(model)
+    # Neither instrument can run on less than its monthly cost (8 and 12), so no money may
+    # leave the budget for it.
+    assert not model.enclave_active[2]
+    assert not model.takeover_active[1]
+    assert county.spent["enclave_park"] == 0.0
+    assert county.earmarks["enclave_park"] == 7.0
+    assert city.spent["research_institute"] == 0.0
+    assert city.earmarks["research_institute"] == 11.0
+
+
+def test_events_and_challenges_paid_whole():
+    model = make_model("policy.events_per_year=52", "policy.open_challenges_per_year=100")
+    capital = model.governments[0]
+    for month in range(1, 13):
+        model.steps = month
+        for government in model.governments:
+            government.free_budget = 12.0
+            government.earmarks = {}
+            government.spent = dict.fromkeys(government.spent, 0.0)
+        policy.run_events(model)
+        held = model.event_history[month % policy.EVENT_MEMORY]
+        # A budget of 12 pays two events of 5 at most; a third is not half held.
+        assert (held <= 2).all()
+        for government in model.governments:
+            assert government.spent["events"] == pytest.approx(5.0 * held[government.region])
+        capital.free_budget = 25.0
+        policy.run_instruments(model)
+        # 25 pays two challenges of 10; the remaining 5 stays in the budget.
+        assert model.challenges_now[0] <= 2
+        assert capital.spent["open_challenges"] == pytest.approx(
+            10.0 * model.challenges_now[0])
