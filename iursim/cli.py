@@ -337,7 +337,3 @@ def print_summary(result: RunResult, lang: Lang, console: Console) -> None:
                       format_value(figure.key, figure.value, lang), none, none)
     console.print(table)
     console.print(Text(t("cli.summary.note", lang)), soft_wrap=True)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -44,6 +44,9 @@ REQUIRED_SUMMARY = (
     "commissioner_coverage",
     "platform_survival_share",
 )
+# The same call as the `iursim` console script. `python -m iursim.cli` would load the module
+# twice (as __main__ and as iursim.cli), so subcommands would raise another module's CliError.
+CLI_COMMAND = (sys.executable, "-c", "import sys; from iursim.cli import main; sys.exit(main())")
 SMALL_RUN_ARGS = ("--set", "population.smes=200", "--steps", "12")
 SMALL_RUN_HASH_SEED = "0"
 
@@ -118,12 +121,11 @@ SmallRun = tuple[Path, Completed]
 
 def run_cli_process(args: Sequence[str], *, env: dict[str, str] | None = None,
                     cwd: Path | None = None, timeout: float = 120) -> Completed:
-    """Run ``python -m iursim.cli ARGS`` in a fresh process and capture its output."""
+    """Run the CLI with ARGS in a fresh process, as the ``iursim`` script does, and capture it."""
     environment = {key: value for key, value in os.environ.items() if key != "IURSIM_LANG"}
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "iursim.cli", *args], capture_output=True,
-                          text=True, env=environment, cwd=cwd or REPO, timeout=timeout,
-                          check=False)
+    return subprocess.run([*CLI_COMMAND, *args], capture_output=True, text=True,
+                          env=environment, cwd=cwd or REPO, timeout=timeout, check=False)
 
 
 @pytest.fixture
