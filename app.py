@@ -8,6 +8,7 @@ from pathlib import Path
 
 import solara
 
+import iursim.model  # noqa: F401 - loads Mesa when the server starts, not at the first page
 from iursim.dashboard.page import Dashboard
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"

@@ -84,7 +84,9 @@ def platforms_figure(metrics: pd.DataFrame, platforms: pd.DataFrame, lang: Lang)
                                     name=t("name.metric.platforms_alive", lang),
                                     showlegend=False), row=1, col=1)
     if not platforms.empty:
-        names = platforms["name"].astype(str) if "name" in platforms else platforms.index
+        name_column = "platform" if "platform" in platforms else "name"
+        names = (platforms[name_column].astype(str) if name_column in platforms
+                 else platforms.index.astype(str))
         if "alive" in platforms:
             alive = platforms["alive"].astype(bool)
             exited = t("dash.chart.exited", lang)

@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 
 from iursim.dashboard.charts import style_figure
 from iursim.dashboard.controls import ParameterControl
+from iursim.dashboard.plotly_view import PlotlyChart
 from iursim.dashboard.simulation import (
     COMPARISON_METRICS,
     Comparison,
@@ -194,4 +195,4 @@ def ComparePanel(base: dict[str, Any], values: dict[str, Any], errors: dict[str,
                 if all(values_b.value[spec.key] == values[spec.key] for spec in policy):
                     solara.Info(t("dash.compare.same", lang), dense=True)
                 _ResultTable(result.value, lang)
-                solara.FigurePlotly(comparison_figure(result.value, lang))
+                PlotlyChart(comparison_figure(result.value, lang), show_title=True)

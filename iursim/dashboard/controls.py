@@ -1,7 +1,7 @@
 """Input controls generated from the parameter declaration (`iter_parameters`).
 
 A parameter gets a checkbox (bool), a select (enum), a slider when its declared range holds at
-most a few thousand steps, and otherwise a text field whose input is checked against the
+most a thousand steps, and otherwise a text field whose input is checked against the
 declared bounds. Labels, help texts and units come from the message catalogue in both
 languages; bounds and defaults come only from the declaration.
 """
@@ -26,7 +26,7 @@ GROUPS: tuple[str, ...] = ("policy", "platforms", "population", "behaviour")
 
 # A slider is offered when the range holds at most this many steps of its natural step;
 # wider ranges (populations, money in the millions) get a text field.
-_MAX_SLIDER_POSITIONS = 5000
+_MAX_SLIDER_POSITIONS = 1000
 
 
 def css_class(key: str) -> str:
@@ -179,7 +179,12 @@ def ParameterControl(spec: ParameterSpec, value: Any, on_value: Callable[[Any], 
 def ParameterGroups(specs: Iterable[ParameterSpec], values: solara.Reactive[dict[str, Any]],
                     errors: solara.Reactive[dict[str, str]], lang: Lang,
                     disabled: bool = False) -> None:
-    """Expandable panels of controls, one per group of :data:`GROUPS`, policy levers open."""
+    """One button per group of :data:`GROUPS` and the controls of the chosen group.
+
+    Only the chosen group's controls exist, because every control is a handful of widgets
+    that the browser must create when the page opens; policy levers are chosen first.
+    """
+    chosen = solara.use_reactive(GROUPS[0])
 
     def set_value(key: str, new: Any) -> None:
         values.set({**values.value, key: new})
@@ -193,12 +198,17 @@ def ParameterGroups(specs: Iterable[ParameterSpec], values: solara.Reactive[dict
     by_group: dict[str, list[ParameterSpec]] = {}
     for spec in specs:
         by_group.setdefault(spec.group, []).append(spec)
-    for group in GROUPS:
-        members = by_group.get(group, [])
-        if not members:
-            continue
-        with solara.Details(summary=t(f"dash.group.{group}", lang), expand=group == "policy"):
-            for spec in members:
-                ParameterControl(spec, values.value.get(spec.key, spec.default),
-                                 on_value=lambda new, key=spec.key: set_value(key, new),
-                                 on_error=set_error, lang=lang, disabled=disabled)
+    groups = [group for group in GROUPS if by_group.get(group)]
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}, classes=["iursim-groups"]):
+        for group in groups:
+            solara.Button(t(f"dash.group.{group}", lang), small=True,
+                          on_click=lambda group=group: chosen.set(group),
+                          color="primary" if group == chosen.value else None,
+                          outlined=group != chosen.value,
+                          classes=[f"iursim-group-{group}"])
+    with solara.Column(gap="6px", style={"padding": "6px 4px"}):
+        for spec in by_group.get(chosen.value, []):
+            # Keyed by parameter, so a control's typed text never moves to another parameter.
+            ParameterControl(spec, values.value.get(spec.key, spec.default),
+                             on_value=lambda new, key=spec.key: set_value(key, new),
+                             on_error=set_error, lang=lang, disabled=disabled).key(spec.key)

@@ -25,9 +25,10 @@ from iursim.dashboard.charts import (
     share_figure,
 )
 from iursim.dashboard.compare import ComparePanel
-from iursim.dashboard.controls import ParameterControl, ParameterGroups
+from iursim.dashboard.controls import ParameterControl, ParameterGroups, format_input
 from iursim.dashboard.export import charts_html, metrics_csv, metrics_parquet
 from iursim.dashboard.network import network_figure
+from iursim.dashboard.plotly_view import PlotlyChart, PlotlyLoader
 from iursim.dashboard.simulation import (
     Simulation,
     build_scenario,
@@ -35,9 +36,9 @@ from iursim.dashboard.simulation import (
     load_preset,
     parameter_values,
 )
-from iursim.dashboard.text import format_number, format_share
+from iursim.dashboard.text import format_number, format_share, param_label
 from iursim.i18n import Lang, t
-from iursim.scenario import ScenarioError, iter_parameters, parameter_spec
+from iursim.scenario import ScenarioError, iter_parameters, parameter_spec, scenario_from_dict
 
 __all__ = ["Dashboard", "SPEEDS"]
 
@@ -54,6 +55,13 @@ Message = Callable[[Lang], str]
 def _heading(text: str, level: int = 2) -> None:
     solara.v.Html(tag=f"h{level}", children=[text],
                   style_="margin: 0.6em 0 0.3em 0; font-weight: 500;")
+
+
+def _show_failure(error: Exception, lang: Lang) -> None:
+    """Log a failed view with its traceback and show a one-line message in its place."""
+    logger.exception("dashboard view failed")
+    solara.Error(t("dash.error.model_failed", lang, error=f"{type(error).__name__}: {error}"),
+                 classes=["iursim-message"])
 
 
 def _initial_state(scenario_dir: FilePath) -> dict[str, Any]:
@@ -172,6 +180,7 @@ def Dashboard(scenario_dir: FilePath) -> None:
                       intrusive_cancel=False)
 
     with solara.Column(classes=["iursim-dashboard"], style={"padding": "12px 20px"}):
+        PlotlyLoader()
         with solara.Row(justify="space-between", style={"align-items": "center"}):
             with solara.Column(gap="0px"):
                 _heading(t("dash.title", language), 1)
@@ -186,8 +195,9 @@ def Dashboard(scenario_dir: FilePath) -> None:
                               classes=["iursim-lang-en"])
         with solara.Columns([1, 3], gutters_dense=True):
             with solara.Column(style={"max-width": "430px"}):
-                _RunPanel(sim, language, initial["presets"], preset.value, choose_preset,
-                          values, errors, base, playing, speed, message, rebuild, step_once)
+                _RunPanel(sim, version.value, language, initial["presets"], preset.value,
+                          choose_preset, values, errors, base, playing, speed, message, rebuild,
+                          step_once)
                 _heading(t("dash.control.parameters", language), 3)
                 solara.Text(t("dash.control.parameters_note", language),
                             style={"font-size": "0.85rem", "color": "#555"})
@@ -211,7 +221,7 @@ def Dashboard(scenario_dir: FilePath) -> None:
 
 
 @solara.component
-def _RunPanel(sim: Simulation, lang: Lang, presets: dict[str, FilePath], preset: str,
+def _RunPanel(sim: Simulation, version: int, lang: Lang, presets: dict[str, FilePath], preset: str,
               choose_preset: Callable[[str | None], None],
               values: solara.Reactive[dict[str, Any]], errors: solara.Reactive[dict[str, str]],
               base: solara.Reactive[dict[str, Any]], playing: solara.Reactive[bool],
@@ -266,12 +276,42 @@ def _RunPanel(sim: Simulation, lang: Lang, presets: dict[str, FilePath], preset:
                   children=[t("dash.control.month", lang, month=sim.month,
                               steps=sim.last_month)],
                   attributes={"data-month": str(sim.month)})
+    _RunInfo(sim, base.value, lang)
     if sim.finished:
         solara.Info(t("dash.control.finished", lang, steps=sim.last_month), dense=True)
     if message.value is not None:
         solara.Error(message.value(lang), classes=["iursim-message"])
     elif values.value != parameter_values(sim.config):
         solara.Warning(t("dash.control.pending", lang), dense=True)
+
+
+@solara.component
+def _RunInfo(sim: Simulation, base: dict[str, Any], lang: Lang) -> None:
+    """Size and seed of the running model, and the parameters that differ from the preset."""
+    config = sim.config
+    solara.v.Html(tag="div", class_="iursim-run-info", style_="font-size: 0.9rem;",
+                  children=[t("dash.control.run_info", lang, smes=config.population.smes,
+                              universities=config.population.universities,
+                              seed=config.run.seed)])
+    try:
+        preset_values = parameter_values(scenario_from_dict(base, "preset"))
+    except ScenarioError:
+        return
+    running = parameter_values(config)
+    changed = [spec for spec in iter_parameters(config)
+               if running[spec.key] != preset_values.get(spec.key)]
+    if changed:
+        items = ", ".join(f"{param_label(spec, lang)} = {format_input(running[spec.key])}"
+                          for spec in changed)
+        solara.v.Html(tag="div", class_="iursim-changed", style_="font-size: 0.85rem;",
+                      children=[t("dash.control.changed", lang, items=items)])
+
+
+def _or_dash(value: Any, formatter: Callable[[float], str]) -> str:
+    """Format a number, or return a dash when it is missing or NaN (no SME to divide by)."""
+    if value is None or value != value:
+        return "–"
+    return formatter(float(value))
 
 
 @solara.component
@@ -284,9 +324,11 @@ def _KeyFigures(sim: Simulation, lang: Lang, version: int) -> None:
     counts = ("platforms_alive", "projects_started", "projects_succeeded")
     _heading(t("dash.key.heading", lang), 3)
     with solara.Row(style={"flex-wrap": "wrap", "gap": "10px"}, classes=["iursim-key"]):
-        items = [("collaboration_density", f"{float(last.get('collaboration_density', 0)):.4%}")]
-        items += [(name, format_share(float(last[name]))) for name in shares if name in last]
-        items += [(name, format_number(float(last[name]))) for name in counts if name in last]
+        items = [("collaboration_density",
+                  _or_dash(last.get("collaboration_density"), lambda value: f"{value:.4%}"))]
+        items += [(name, _or_dash(last[name], format_share)) for name in shares if name in last]
+        items += [(name, _or_dash(last[name], format_number)) for name in counts
+                  if name in last]
         for name, text in items:
             with solara.Card(style={"min-width": "150px", "padding": "6px 10px",
                                     "margin": "0"}):
@@ -313,30 +355,37 @@ def _current_figures(sim: Simulation, lang: Lang) -> dict[str, Any]:
 
 @solara.component
 def _Overview(sim: Simulation, lang: Lang, version: int) -> None:
-    metrics = sim.metrics()
+    try:
+        metrics = sim.metrics()
+        collaboration = collaboration_figure(metrics, lang)
+        platforms = platforms_figure(metrics, sim.platforms(), lang)
+    except Exception as error:  # noqa: BLE001 - shown on the page instead of a traceback
+        _show_failure(error, lang)
+        return
     _heading(t("dash.chart.collaboration", lang))
-    solara.FigurePlotly(collaboration_figure(metrics, lang))
+    PlotlyChart(collaboration)
     _heading(t("dash.chart.platforms", lang))
-    solara.FigurePlotly(platforms_figure(metrics, sim.platforms(), lang))
+    PlotlyChart(platforms)
 
 
 @solara.component
 def _Shares(sim: Simulation, lang: Lang, version: int) -> None:
-    summary = sim.summary()
+    try:
+        figures = _current_figures(sim, lang)
+    except Exception as error:  # noqa: BLE001 - shown on the page instead of a traceback
+        _show_failure(error, lang)
+        return
     _heading(t("dash.chart.forms", lang))
-    solara.FigurePlotly(form_figure(summary.get("form_share", {}), lang))
+    PlotlyChart(figures["forms"])
     with solara.Columns([1, 1]):
         with solara.Column():
             _heading(t("dash.chart.barriers", lang))
-            solara.FigurePlotly(share_figure(summary.get("barrier_share", {}), "barrier",
-                                             "dash.chart.barriers", lang))
+            PlotlyChart(figures["barriers"])
         with solara.Column():
             _heading(t("dash.chart.paths", lang))
-            solara.FigurePlotly(share_figure(summary.get("path_share", {}), "path",
-                                             "dash.chart.paths", lang, colours=PATH_COLOURS))
+            PlotlyChart(figures["paths"])
             _heading(t("dash.chart.channels", lang))
-            solara.FigurePlotly(share_figure(summary.get("channel_share", {}), "channel",
-                                             "dash.chart.channels", lang))
+            PlotlyChart(figures["channels"])
 
 
 @solara.component
@@ -348,20 +397,29 @@ def _Network(sim: Simulation, lang: Lang, version: int) -> None:
     solara.Select(label=t("dash.network.colour_by", lang), values=list(labels.values()),
                   value=labels[colour_by.value],
                   on_value=lambda label: colour_by.set(by_label.get(label or "", "path")))
-    with sim.lock:
-        figure, note = network_figure(sim.graph(), lang, colour_by.value)
+    try:
+        with sim.lock:
+            figure, note = network_figure(sim.graph(), lang, colour_by.value)
+    except Exception as error:  # noqa: BLE001 - shown on the page instead of a traceback
+        _show_failure(error, lang)
+        return
     solara.Text(note, classes=["iursim-network-note"])
-    solara.FigurePlotly(figure)
+    PlotlyChart(figure)
 
 
 @solara.component
 def _Chain(sim: Simulation, lang: Lang, version: int) -> None:
     _heading(t("dash.chain.heading", lang))
-    summary = sim.summary()
-    for paragraph in chain_explanation(sim.metrics(), sim.stage_counts(), lang):
+    try:
+        path_share = sim.summary().get("path_share", {path.value: 0.0 for path in Path})
+        paragraphs = chain_explanation(sim.metrics(), sim.stage_counts(), lang)
+        figure = chain_figure(sim.stage_counts(), path_share, lang)
+    except Exception as error:  # noqa: BLE001 - shown on the page instead of a traceback
+        _show_failure(error, lang)
+        return
+    for paragraph in paragraphs:
         solara.v.Html(tag="p", children=[paragraph], class_="iursim-chain-text")
-    path_share = summary.get("path_share", {path.value: 0.0 for path in Path})
-    solara.FigurePlotly(chain_figure(sim.stage_counts(), path_share, lang))
+    PlotlyChart(figure)
 
 
 @solara.component
