@@ -460,7 +460,11 @@ class IURModel(mesa.Model):
         smes = self.smes
         search, stopped = search_partners(self)
         deals, form, cost, share, refused = negotiate(self, search)
-        stopped.update(refused)
+        # Evaluation and negotiation both record activity_need_mismatch: merge, never replace.
+        for barrier, firms in refused.items():
+            if barrier in stopped:
+                firms = np.concatenate([stopped[barrier], firms])
+            stopped[barrier] = firms
         failed: list[np.ndarray] = []
         for barrier, firms in stopped.items():
             record_barrier(smes.barrier_met, self.barrier_counts, firms, barrier)
