@@ -269,3 +269,31 @@ def test_different_seeds_differ():
     second_metrics, second_summary, _ = run_outputs(22)
     assert not first_metrics.equals(second_metrics)
     assert first_summary != second_summary
+
+
+def test_barriers_from_search_and_negotiation_both_recorded(monkeypatch):
+    # Refusal by a university (negotiation) and no candidate in the need's field (evaluation)
+    # are both recorded as activity_need_mismatch; the firms of one stage must not replace
+    # those of the other.
+    from iursim.barriers import BARRIER_INDEX
+    from iursim.chain import Barrier
+    from iursim.matching import _empty_search
+
+    model = make_model(smes=5, universities=2)
+    mismatch = Barrier.ACTIVITY_NEED_MISMATCH
+    search_stops = {mismatch: np.array([1]), Barrier.LACKS_FUNDS: np.zeros(0, dtype=np.int64)}
+    negotiation_stops = {mismatch: np.array([2]), Barrier.LACKS_FUNDS: np.array([3])}
+    monkeypatch.setattr(model_module, "search_partners",
+                        lambda model: (_empty_search(), dict(search_stops)))
+    monkeypatch.setattr(model_module, "negotiate",
+                        lambda model, search: (search, np.zeros(0, dtype=np.int64),
+                                               np.zeros(0), np.zeros(0),
+                                               dict(negotiation_stops)))
+    model.steps = 4
+    model.search_and_contract()
+    column = BARRIER_INDEX[mismatch]
+    assert model.smes.barrier_met[:, column].tolist() == [False, True, True, False, False]
+    assert model.barrier_counts[column] == 2
+    assert model.smes.cooldown_until[[1, 2, 3]].tolist() == [4 + 6] * 3
+    assert model.smes.attempts[[1, 2, 3]].tolist() == [1, 1, 1]
+    assert model.month.failed_attempts == 3
