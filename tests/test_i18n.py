@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from enum import Enum
@@ -95,3 +96,41 @@ def test_t_fills_placeholders() -> None:
     assert t("cli.error.unwritable_out", "en", path="/x", detail="denied").startswith(
         "cannot write to the output directory /x: denied.")
     assert "/x" in t("cli.error.unwritable_out", "zh", path="/x", detail="denied")
+
+
+# The two READMEs are translations of each other.
+REPO = Path(__file__).resolve().parents[1]
+READMES = (REPO / "README.md", REPO / "README.zh-CN.md")
+LOCAL_LINK = re.compile(r"\]\((?!https?://|#)([^)\s]+)\)")
+
+
+def _code_blocks(text: str) -> list[str]:
+    return re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_readmes_have_same_section_count() -> None:
+    english, chinese = (path.read_text(encoding="utf-8") for path in READMES)
+    assert len(re.findall(r"^## ", english, re.MULTILINE)) == \
+        len(re.findall(r"^## ", chinese, re.MULTILINE))
+
+
+def _commands(text: str) -> list[str]:
+    """Shell command lines of the code blocks, without their comments."""
+    lines = (line.split("#")[0].strip() for block in _code_blocks(text)
+             for line in block.splitlines())
+    return [line for line in lines if line.startswith((".venv/", "make "))]
+
+
+def test_readmes_show_same_commands() -> None:
+    english, chinese = (_commands(path.read_text(encoding="utf-8")) for path in READMES)
+    assert "make run" in english
+    assert "make test" in english
+    assert english == chinese
+
+
+@pytest.mark.parametrize("readme", READMES, ids=lambda path: path.name)
+def test_readme_local_links_exist(readme: Path) -> None:
+    targets = LOCAL_LINK.findall(readme.read_text(encoding="utf-8"))
+    assert targets
+    missing = [target for target in targets if not (REPO / target).exists()]
+    assert missing == []
