@@ -232,8 +232,7 @@ def write_run(result: RunResult, out_dir: str | Path, lang: Lang = "zh",
     Raises:
         OSError: If the directory cannot be created or a file cannot be written.
     """
-    # Imported here because plotly takes a noticeable time to load and sweeps that write only
-    # the tables never need it.
+    # Imported here so that using json_ready or atomic_write does not load plotly.
     from iursim.report import render_report
 
     out = Path(out_dir)
