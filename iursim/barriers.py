@@ -6,7 +6,7 @@
 | few_information_channels | search, when no channel is open this month | supply |
 | activity_need_mismatch | evaluation, no candidate in the need's field, or refusal | supply |
 | results_not_industrialisable | evaluation (results too immature) and project outcome | supply |
-| partner_capacity_insufficient | evaluation, candidate capacity below the need | supply |
+| partner_capacity_insufficient | evaluation (low capacity), negotiation (no free slot) | supply |
 | lacks_talent_equipment | negotiation, form needs more absorptive capacity | firm |
 | lacks_funds | negotiation, net cost above the firm's R&D funds | firm |
 | little_say | negotiation, the firm fears losing control of a binding form | firm |

@@ -300,8 +300,8 @@ def negotiate(model: IURModel, search: Search) -> tuple[Search, np.ndarray, np.n
     """Choose forms and run the negotiation checks in order; return the deals that close.
 
     Order of checks: funds, talent and equipment, say in the cooperation, the university's
-    acceptance, the partner's integrity, benefit sharing. The first check a pair fails is the
-    barrier recorded for the firm.
+    acceptance, the partner's integrity, benefit sharing, the university's free project slots.
+    The first check a pair fails is the barrier recorded for the firm.
 
     Returns:
         ``(deals, form, cost, subsidy_share, stopped)`` for the closing deals, and the firms
@@ -344,7 +344,28 @@ def negotiate(model: IURModel, search: Search) -> tuple[Search, np.ndarray, np.n
     dispute = (behaviour.dispute_rate * DISPUTE_BY_TIGHTNESS[tightness]
                * (1.0 - search.trust) * np.where(whole_process, 0.5, 1.0))
     check(Barrier.BENEFIT_SHARING_DISPUTE, rng.random(n) < dispute)
+    check(Barrier.PARTNER_CAPACITY_INSUFFICIENT,
+          _beyond_free_slots(model, university, search.fit, open_))
     return search.subset(open_), form[open_], cost[open_], share[open_], stopped
+
+
+def _beyond_free_slots(model: IURModel, university: np.ndarray, fit: np.ndarray,
+                       open_: np.ndarray) -> np.ndarray:
+    """Mark open pairs beyond their university's free slots, keeping the best fits.
+
+    Several firms may pick the same university in one month; it signs at most
+    ``slots - load`` of them, the best-fitting first (ties by search order).
+    """
+    unis = model.universities
+    beyond = np.zeros(len(university), dtype=bool)
+    pending = np.flatnonzero(open_)
+    if not len(pending):
+        return beyond
+    order = pending[np.lexsort((-fit[pending], university[pending]))]
+    partner = university[order]
+    rank = np.arange(len(order)) - np.searchsorted(partner, partner, side="left")
+    beyond[order[rank >= unis.slots[partner] - unis.load[partner]]] = True
+    return beyond
 
 
 def outcome_probability(model: IURModel, rows: np.ndarray) -> np.ndarray:
