@@ -107,8 +107,14 @@ def check_ties_and_projects(model: IURModel) -> None:
     firm_running = np.bincount(projects.sme[running], minlength=len(model.smes))
     np.testing.assert_array_equal(model.smes.running_projects, firm_running)
     if len(model.universities):
-        load = np.bincount(projects.university[running], minlength=len(model.universities))
-        np.testing.assert_array_equal(model.universities.load, load)
+        unis = model.universities
+        load = np.bincount(projects.university[running], minlength=len(unis))
+        np.testing.assert_array_equal(unis.load, load)
+        # Firms' projects fit in a university's slots; a spin-off's project with its founder's
+        # university comes on top.
+        firm_rows = running[~projects.spinoff[running]]
+        firm_load = np.bincount(projects.university[firm_rows], minlength=len(unis))
+        assert (firm_load <= unis.slots).all()
     assert (projects.subsidy <= projects.cost + 1e-9).all()
     assert (projects.subsidy >= 0.0).all()
 

@@ -300,7 +300,8 @@ def negotiation_model(*overrides: str) -> IURModel:
     Depth alone drives the choice (cost and commitment weights 0) and the research institute
     is active, so the deepest open form, the joint venture, wins for every firm.
     University 0 is willing with integrity, university 1 unwilling, university 2 without
-    integrity.
+    integrity. Every university has room for 100,000 projects, so free slots never bind
+    unless a test lowers them.
     """
     model = make_model("policy.subsidy_rate=0.0", "behaviour.choice_temperature=0.01",
                        "behaviour.cost_sensitivity=0.0", "behaviour.commitment_aversion=0.0",
@@ -311,6 +312,8 @@ def negotiation_model(*overrides: str) -> IURModel:
     unis = model.universities
     unis.willingness[:] = [1.0, 0.0, 1.0, 1.0]
     unis.integrity[:] = [True, True, False, True]
+    unis.slots[:] = 100_000
+    unis.load[:] = 0
     return model
 
 
@@ -336,6 +339,29 @@ def test_negotiation_barrier_order():
     assert form.tolist() == [form_index(CooperationForm.JOINT_VENTURE)]
     assert cost.tolist() == [80.0]
     assert share.tolist() == [0.0]
+
+
+def test_negotiation_respects_free_slots():
+    model = negotiation_model("behaviour.dispute_rate=0.0")
+    unis = model.universities
+    unis.slots[0] = 3
+    unis.load[0] = 1
+    search = make_search(firms=[0, 1, 2, 3, 4], partner=[0, 0, 0, 0, 3],
+                         fit=[0.5, 0.9, 0.7, 0.6, 0.4], trust=[1.0] * 5)
+    deals, _, _, _, stopped = negotiate(model, search)
+    # University 0 has 3 - 1 = 2 free slots and four pairs that pass every other check: it
+    # signs the two best fits (firms 1 and 2). University 3 has room for firm 4.
+    assert deals.firms.tolist() == [1, 2, 4]
+    assert sorted(stopped[Barrier.PARTNER_CAPACITY_INSUFFICIENT].tolist()) == [0, 3]
+
+
+def test_full_university_signs_nothing():
+    model = negotiation_model("behaviour.dispute_rate=0.0")
+    model.universities.load[0] = model.universities.slots[0] + 2
+    search = make_search(firms=[0, 1], partner=[0, 0], fit=[1.0, 1.0], trust=[1.0, 1.0])
+    deals, _, _, _, stopped = negotiate(model, search)
+    assert len(deals.firms) == 0
+    assert stopped[Barrier.PARTNER_CAPACITY_INSUFFICIENT].tolist() == [0, 1]
 
 
 def test_negotiation_little_say_rate():
