@@ -41,6 +41,8 @@ def _value_text(column: str, value: Any, lang: Lang) -> str:
     kind = _ENUM_KINDS.get(column.rpartition(".")[2])
     if kind is not None and isinstance(value, str):
         return catalogue(lang).get(f"name.{kind}.{value}", value)
+    if column == "label" and isinstance(value, str):
+        return catalogue(lang).get(f"experiments.point.{value}", value)
     if isinstance(value, bool):
         return t("experiments.chart.on" if value else "experiments.chart.off", lang)
     if isinstance(value, float):

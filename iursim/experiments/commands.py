@@ -35,6 +35,7 @@ def register(subparsers: Any) -> None:
                             "experiments.cli.summarize.description")
     summarize.add_argument("folder", metavar="DIR", help=t("experiments.cli.folder", lang))
     summarize.add_argument("--out", metavar="DIR", help=t("experiments.cli.summary_out", lang))
+    summarize.add_argument("--png", action="store_true", help=t("experiments.cli.png", lang))
     summarize.set_defaults(handler=summarize_command)
 
     sensitivity = add_command(subparsers, "sensitivity", "experiments.cli.sensitivity.help",
@@ -123,7 +124,7 @@ def summarize_command(args: argparse.Namespace) -> int:
 
     lang: Lang = args.lang
     try:
-        files = summarize_folder(args.folder, args.out, lang=lang)
+        files = summarize_folder(args.folder, args.out, lang=lang, png=args.png)
     except SweepFolderError as exc:
         raise _fail(t(f"experiments.error.folder.{exc.kind}", lang, folder=exc.folder)) from None
     except FileNotFoundError:
@@ -164,6 +165,13 @@ def sensitivity_command(args: argparse.Namespace) -> int:
                     EXIT_FAILED_RUNS) from None
     print(t("experiments.sensitivity.written", lang, table=str(files.table),
             csv=str(files.csv), charts=str(files.charts)))
+    if not files.indices.empty:
+        from iursim.experiments.static import save_sensitivity
+
+        outputs = list(dict.fromkeys(files.indices["output"]))
+        png = folder / "sensitivity" / f"indices.{lang}.png"
+        save_sensitivity(files.indices, outputs, spec.method, png, lang)
+        print(t("experiments.sensitivity.png", lang, path=str(png)))
     _print_ranking(files.indices, spec.method, lang)
     return EXIT_FAILED_RUNS if report.failed else 0
 

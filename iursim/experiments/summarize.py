@@ -132,7 +132,7 @@ def summarize_runs(runs: pd.DataFrame, group_columns: Sequence[str],
 
 
 def summarize_folder(folder: str | Path, out: str | Path | None = None, *, lang: Lang = "zh",
-                     charts: bool = True) -> SummaryFiles:
+                     charts: bool = True, png: bool = False) -> SummaryFiles:
     """Summarise a sweep folder and write the tables and charts.
 
     Args:
@@ -140,6 +140,7 @@ def summarize_folder(folder: str | Path, out: str | Path | None = None, *, lang:
         out: Where to write; ``folder / "summary"`` by default.
         lang: Language of chart titles and labels.
         charts: Whether to write the HTML charts.
+        png: Whether to also write static PNG figures to ``out/png.LANG``.
 
     Raises:
         SweepFolderError: If the folder contains no sweep.
@@ -182,7 +183,32 @@ def summarize_folder(folder: str | Path, out: str | Path | None = None, *, lang:
             charts_path = out_dir / f"charts.{lang}.html"
             write_html(list(figures.values()), charts_path,
                        t("experiments.chart.page_title", lang, name=meta["name"]))
+    if png and meta.get("sensitivity") is None:
+        _write_png(table, meta, axes, _chart_outputs(meta, outputs), out_dir / f"png.{lang}",
+                   lang)
     return SummaryFiles(table_path, csv_path, effects_path, charts_path, figures)
+
+
+def _write_png(table: pd.DataFrame, meta: dict[str, Any], axes: Sequence[str],
+               outputs: Sequence[str], folder: Path, lang: Lang) -> None:
+    """Write one PNG per charted output: lines over a numeric axis, else grouped bars."""
+    from iursim.experiments.static import save_bars, save_lines
+
+    folder.mkdir(parents=True, exist_ok=True)
+    final = table[table["step"] == table["step"].max()]
+    factors = (["label"] if meta.get("labelled") else []) + list(axes)
+    numeric = [factor for factor in factors
+               if pd.api.types.is_numeric_dtype(final[factor])
+               and not pd.api.types.is_bool_dtype(final[factor])]
+    for output in outputs:
+        if numeric:
+            others = [factor for factor in factors if factor != numeric[0]]
+            save_lines(final, output, numeric[0], others[0] if others else None,
+                       others[1] if len(others) > 1 else None,
+                       folder / f"lines-{output}.png", lang)
+        elif factors:
+            save_bars(final, output, factors[0], factors[1] if len(factors) > 1 else None,
+                      folder / f"bars-{output}.png", lang)
 
 
 def main_effects(final: pd.DataFrame, axes: Sequence[str],
