@@ -11,7 +11,9 @@ import pytest
 
 from iursim import model as model_module
 from iursim.agents.sme import classify_strength
-from iursim.chain import CooperationForm, Path, Stage
+from iursim.barriers import BARRIER_INDEX
+from iursim.chain import Barrier, CooperationForm, Path, Stage
+from iursim.matching import Search, _empty_search
 from iursim.model import IURModel
 from iursim.projects import FORM_INDEX, ProjectStatus
 from iursim.scenario import load_scenario
@@ -275,10 +277,6 @@ def test_barriers_from_search_and_negotiation_both_recorded(monkeypatch):
     # Refusal by a university (negotiation) and no candidate in the need's field (evaluation)
     # are both recorded as activity_need_mismatch; the firms of one stage must not replace
     # those of the other.
-    from iursim.barriers import BARRIER_INDEX
-    from iursim.chain import Barrier
-    from iursim.matching import _empty_search
-
     model = make_model(smes=5, universities=2)
     mismatch = Barrier.ACTIVITY_NEED_MISMATCH
     search_stops = {mismatch: np.array([1]), Barrier.LACKS_FUNDS: np.zeros(0, dtype=np.int64)}
@@ -297,3 +295,57 @@ def test_barriers_from_search_and_negotiation_both_recorded(monkeypatch):
     assert model.smes.cooldown_until[[1, 2, 3]].tolist() == [4 + 6] * 3
     assert model.smes.attempts[[1, 2, 3]].tolist() == [1, 1, 1]
     assert model.month.failed_attempts == 3
+
+
+def make_deals(firms: list[int], platform: int, trust: float) -> Search:
+    n = len(firms)
+    return Search(firms=np.array(firms), field=np.zeros(n, dtype=np.int64),
+                  stage=np.full(n, int(Stage.APPLIED_RESEARCH)),
+                  partner=np.zeros(n, dtype=np.int64),
+                  channel=np.zeros(n, dtype=np.int64), platform=np.full(n, platform),
+                  intermediary=np.full(n, -1), fit=np.ones(n), trust=np.full(n, trust))
+
+
+def test_sign_pays_subsidies_until_budget_runs_out():
+    model = make_model(smes=5, universities=2)
+    smes = model.smes
+    smes.region[:] = 0
+    smes.funds[:] = 200.0
+    capital = model.governments[0]
+    capital.free_budget = 120.0
+    capital.earmarks = {}
+    form = np.full(3, FORM_INDEX[CooperationForm.COMMISSIONED_DEVELOPMENT])
+    model._sign(make_deals([0, 1, 2], -1, 0.0), form, np.full(3, 100.0),
+                np.full(3, 0.5))
+    # Each deal asks 100 * 0.5 = 50; the budget of 120 pays 50, 50 and the last 20.
+    # Firms pay the rest from their funds: 50, 50 and 80.
+    assert model.projects.subsidy.tolist() == [50.0, 50.0, 20.0]
+    assert smes.funds[:3].tolist() == [150.0, 150.0, 120.0]
+    assert capital.free_budget == 0.0
+    assert capital.spent["subsidy"] == 120.0
+    assert model.month.subsidy == 120.0
+    assert model.month.started == 3
+
+
+@pytest.mark.parametrize(("overrides", "trust", "bypassed"), [
+    # Commission 0: nothing to bypass, so the platform manages every deal.
+    (("policy.platform_commission_rate=0.0",), 1.0, False),
+    # pull = 0.5 / (0.5 + 0.001) = 0.998 with base 1 and no retention; trust 1 multiplies the
+    # chance by 1.5, above 1, so every pair bypasses.
+    (("policy.platform_commission_rate=0.5", "platform_economics.bypass_base=1.0",
+      "platform_economics.bypass_half_rate=0.001",
+      "platform_economics.matchmaker_retention=0.0"), 1.0, True),
+])
+def test_sign_decides_bypassing(overrides, trust, bypassed):
+    model = make_model(*overrides, smes=5, universities=2)
+    platform = model.platforms[0]
+    platform.managed_projects = 0
+    form = np.full(4, FORM_INDEX[CooperationForm.TECHNICAL_SERVICES])
+    model._sign(make_deals([0, 1, 2, 3], 0, trust), form, np.full(4, 10.0),
+                np.zeros(4))
+    assert model.projects.bypassed.tolist() == [bypassed] * 4
+    assert model.projects.managed.tolist() == [not bypassed] * 4
+    assert platform.deals == 4
+    assert platform.deals_bypassed == (4 if bypassed else 0)
+    assert platform.managed_projects == (0 if bypassed else 4)
+    assert model.month.platform_deals == 4
