@@ -369,11 +369,12 @@ class IURModel(mesa.Model):
         self.smes.commissioner[commissioner.smes] = commissioner.slot
         self.commissioners.append(commissioner)
 
-    def retire_commissioner(self, commissioner: Commissioner) -> None:
-        """End a commissioner's term."""
-        commissioner.active = False
-        self.commissioners.remove(commissioner)
-        commissioner.remove()
+    def retire_commissioners(self, retiring: list[Commissioner]) -> None:
+        """End the terms of ``retiring``; the other commissioners keep their order."""
+        for commissioner in retiring:
+            commissioner.active = False
+            commissioner.remove()
+        self.commissioners = [c for c in self.commissioners if c.active]
 
     def best_platform(self, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The live member platform with the best precision for each firm, and its precision."""

@@ -71,15 +71,21 @@ def assign_commissioners(model: IURModel) -> None:
     smes = model.smes
     policy = model.config.policy
     rng = model.rng
-    for commissioner in list(model.commissioners):
-        if commissioner.term_end <= model.steps or not len(model.universities):
-            served = commissioner.smes[smes.commissioner[commissioner.smes] == commissioner.slot]
-            smes.commissioner[served] = -1
-            model.retire_commissioner(commissioner)
+    retiring = [c for c in model.commissioners
+                if c.term_end <= model.steps or not len(model.universities)]
+    if retiring:
+        firms = np.concatenate([c.smes for c in retiring])
+        slots = np.repeat([c.slot for c in retiring], [len(c.smes) for c in retiring])
+        served = firms[smes.commissioner[firms] == slots]
+        smes.commissioner[served] = -1
+        model.retire_commissioners(retiring)
+    active_by_region = np.bincount(
+        np.array([c.government for c in model.commissioners], dtype=np.int64),
+        minlength=len(model.governments))
     for government in model.governments:
-        active = [c for c in model.commissioners if c.government == government.region]
+        active = int(active_by_region[government.region])
         if active:
-            government.spend(COMMISSIONER_STIPEND * len(active), "commissioners")
+            government.spend(COMMISSIONER_STIPEND * active, "commissioners")
     if not len(model.universities):
         return
     factor = TALENT_ZONE_COMMISSIONER_FACTOR if policy.talent_zone else 1.0
@@ -87,7 +93,7 @@ def assign_commissioners(model: IURModel) -> None:
         region = government.region
         firms = np.flatnonzero(smes.alive & (smes.region == region))
         target = int(round(policy.commissioners_per_100_smes * factor * len(firms) / 100.0))
-        active = sum(1 for c in model.commissioners if c.government == region)
+        active = int(active_by_region[region])
         free = firms[smes.commissioner[firms] < 0]
         wanted = min(target - active, len(free) // policy.smes_per_commissioner)
         if wanted <= 0:
