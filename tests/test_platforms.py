@@ -269,3 +269,17 @@ def test_book_commission():
     assert first.managed_projects == 0
     assert second.cash == 10.0
     assert second.managed_projects == 0
+
+
+def test_platforms_die_only_when_costs_exceed_income():
+    cheap = make_model("platform_economics.fixed_cost=0.0",
+                       "platform_economics.cost_per_member=0.0",
+                       "platform_economics.cost_per_project=0.0", smes=200)
+    dear = make_model("platform_economics.fixed_cost=10000.0", smes=200)
+    for _ in range(3):
+        cheap.step()
+        dear.step()
+    # Without costs no platform can become insolvent; a monthly cost of 10,000 exceeds the
+    # initial cash of 120 plus any month's income, so all four exit in month 1.
+    assert all(platform.alive for platform in cheap.platforms)
+    assert [platform.exit_step for platform in dear.platforms] == [1, 1, 1, 1]
