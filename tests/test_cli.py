@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import (
+from run_support import (
     BASELINE,
     CLI_COMMAND,
     REPO,
@@ -257,7 +257,7 @@ def test_every_command_help_renders(lang: str, capsys: pytest.CaptureFixture[str
 @pytest.fixture
 def fake_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Replace the model run by the synthetic result; returns the steps reported as progress."""
-    from conftest import make_fake_result
+    from run_support import make_fake_result
 
     import iursim.runner
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 import pytest
-from conftest import BASELINE, SMALL_RUN_ARGS, SMALL_RUN_HASH_SEED, SmallRun, run_cli_process
+from run_support import BASELINE, SMALL_RUN_ARGS, SMALL_RUN_HASH_SEED, SmallRun, run_cli_process
 
 # Python salts str hashes per process unless PYTHONHASHSEED is set, so set and dict iteration
 # over strings would differ between the two runs if the model relied on it.

@@ -24,7 +24,7 @@ from iursim.runner import RunResult
 
 @pytest.fixture(scope="module")
 def pages() -> dict[str, str]:
-    from conftest import make_fake_result
+    from run_support import make_fake_result
 
     result = make_fake_result()
     return {lang: render_report(result, lang) for lang in ("zh", "en")}

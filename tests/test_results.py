@@ -12,7 +12,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_fake_result
+from run_support import make_fake_result
 
 from iursim.chain import Channel
 from iursim.results import (
