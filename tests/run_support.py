@@ -57,7 +57,7 @@ SMALL_RUN_HASH_SEED = "0"
 def make_fake_result(steps: int = 12, seed: int = 7) -> RunResult:
     """Build a run result with the model's output shapes from a seeded generator.
 
-    The values are arbitrary but valid (shares in [0, 1]); one share is NaN so the NaN
+    The values are arbitrary but valid (shares in [0, 1]); one figure is NaN so the NaN
     handling of the writers is exercised.
     """
     rng = np.random.default_rng(seed)
