@@ -135,9 +135,15 @@ def save_sensitivity(indices: pd.DataFrame, outputs: Sequence[str], method: str,
     """Draw the ``top`` parameters by μ* (Morris) or ST (Sobol) for each output, with CIs."""
     plt = _pyplot()
     measure = "mu_star" if method == "morris" else "ST"
-    figure, axes = plt.subplots(1, len(outputs), figsize=(5.2 * len(outputs), 0.32 * top + 1.6),
+    columns = min(2, len(outputs))
+    rows_count = -(-len(outputs) // columns)
+    figure, axes = plt.subplots(rows_count, columns,
+                                figsize=(6.4 * columns, (0.3 * top + 1.4) * rows_count),
                                 squeeze=False)
-    for panel_axes, output in zip(axes[0], outputs, strict=True):
+    panels = axes.flatten()
+    for extra in panels[len(outputs):]:
+        extra.set_visible(False)
+    for panel_axes, output in zip(panels, outputs, strict=False):
         rows = indices[indices["output"] == output].nlargest(top, measure).iloc[::-1]
         panel_axes.barh([display_name(name, lang) for name in rows["parameter"]], rows[measure],
                         xerr=rows[f"{measure}_conf"].fillna(0), color=COLOURS[0], capsize=2)
