@@ -189,12 +189,13 @@ def test_export_matches_model_data(new_page) -> None:
 
 
 def test_two_sessions_do_not_share_state(new_page) -> None:
-    first = new_page()
-    second = new_page()
+    first = new_page(isolated=True)
+    second = new_page(isolated=True)
     small_run(first, smes=120)
     first.locator(".iursim-step").click()
     wait_month(first, 1)
     first.locator(".iursim-lang-en").click()
+    first.locator("h1", has_text=t("dash.title", "en")).wait_for()
     assert month(second) == 0
     assert "120" not in second.locator(".iursim-run-info").inner_text()
     assert second.locator("h1").inner_text() == t("dash.title", "zh")
