@@ -273,7 +273,7 @@ def test_different_seeds_differ():
     assert first_summary != second_summary
 
 
-def test_barriers_from_search_and_negotiation_both_recorded(monkeypatch):
+def test_both_stages_barriers_recorded(monkeypatch):
     # Refusal by a university (negotiation) and no candidate in the need's field (evaluation)
     # are both recorded as activity_need_mismatch; the firms of one stage must not replace
     # those of the other.

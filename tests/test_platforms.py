@@ -271,7 +271,7 @@ def test_book_commission():
     assert second.managed_projects == 0
 
 
-def test_platforms_die_only_when_costs_exceed_income():
+def test_platform_exit_follows_costs():
     cheap = make_model("platform_economics.fixed_cost=0.0",
                        "platform_economics.cost_per_member=0.0",
                        "platform_economics.cost_per_project=0.0", smes=200)

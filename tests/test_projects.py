@@ -58,7 +58,7 @@ def test_tie_open_creates_then_reuses():
     assert ties.alive_count == 2
 
 
-def test_tie_open_same_pair_twice_in_one_batch():
+def test_tie_open_repeated_pair_batch():
     ties = TieTable(n_universities=5)
     rows = ties.open(np.array([1, 1]), np.array([2, 2]), np.array([0, 0]), step=0)
     assert rows.tolist() == [0, 0]
