@@ -34,7 +34,8 @@ def chain_figure(stage_counts: Mapping[str, int], path_share: Mapping[str, float
     figure.add_trace(go.Bar(
         x=list(range(len(stages))), y=counts,
         marker_color=["#4292c6" if stage in _RD_STAGES else "#41ab5d" for stage in stages],
-        text=[t("dash.chain.projects", lang, count=count) for count in counts],
+        text=[t("dash.chain.needs" if stage is Stage.INNOVATION_DEMAND else "dash.chain.projects",
+                lang, count=count) for stage, count in zip(stages, counts, strict=True)],
         textposition="outside", hovertext=names, hoverinfo="text+y", showlegend=False),
         row=1, col=1)
     top = max(counts + [1]) * 1.3
@@ -77,12 +78,17 @@ def chain_explanation(metrics: pd.DataFrame, stage_counts: Mapping[str, int],
     if month == 0:
         return [t("dash.chain.month_zero", lang), t("dash.chain.paths", lang)]
     last = metrics.iloc[-1]
-    running = sum(int(count) for count in stage_counts.values())
+    # The model counts this month's new needs at the demand stage and running projects at the
+    # later stages, so the two are reported separately.
+    needs = int(stage_counts.get(Stage.INNOVATION_DEMAND.key, 0))
+    project_stages = [stage for stage in Stage if stage is not Stage.INNOVATION_DEMAND]
+    running = sum(int(stage_counts.get(stage.key, 0)) for stage in project_stages)
     lines = [t("dash.chain.month", lang, month=month,
                started=int(last.get("projects_started", 0)),
-               succeeded=int(last.get("projects_succeeded", 0)), running=running)]
+               succeeded=int(last.get("projects_succeeded", 0)), running=running),
+             t("dash.chain.needs_line", lang, count=needs)]
     if running:
-        busiest = max(Stage, key=lambda stage: (stage_counts.get(stage.key, 0), -stage))
+        busiest = max(project_stages, key=lambda stage: (stage_counts.get(stage.key, 0), -stage))
         lines.append(t("dash.chain.busiest", lang, count=stage_counts.get(busiest.key, 0),
                        stage=t(f"name.stage.{busiest.key}", lang)))
     else:

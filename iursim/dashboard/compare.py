@@ -63,6 +63,8 @@ def comparison_figure(comparison: Comparison, lang: Lang) -> go.Figure:
                                     fill="tonexty", fillcolor=shade), row=row, col=col)
         if name in _SHARE_METRICS:
             figure.update_yaxes(tickformat=".0%", row=row, col=col)
+        elif name == "collaboration_density":
+            figure.update_yaxes(tickformat=".2~%", row=row, col=col)
     figure.update_xaxes(title_text=t("dash.chart.month", lang), row=rows)
     return style_figure(figure, t("dash.compare.chart", lang), height=280 * rows + 80)
 

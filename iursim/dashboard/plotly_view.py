@@ -50,7 +50,22 @@ _FIGURE_TEMPLATE = """
 <template><div ref="plot" class="iursim-chart" style="width: 100%"></div></template>
 <script>
 module.exports = {
-  mounted() { this.draw(); },
+  mounted() {
+    this.draw();
+    // Plotly's own "responsive" option follows only window resizes; a tab or column that
+    // changes width needs an observer on the element itself.
+    this.observer = new ResizeObserver(() => {
+      if (window.Plotly && this.$refs.plot && this.$refs.plot.data) {
+        window.Plotly.Plots.resize(this.$refs.plot);
+      }
+    });
+    this.observer.observe(this.$refs.plot);
+  },
+  destroyed() {
+    if (this.observer) {
+      this.observer.disconnect();
+    }
+  },
   watch: { figure() { this.draw(); } },
   methods: {
     draw() {
