@@ -9,8 +9,10 @@ from pathlib import Path
 import solara
 
 import iursim.model  # noqa: F401 - loads Mesa when the server starts, not at the first page
+from iursim.dashboard.__main__ import keep_server_offline
 from iursim.dashboard.page import Dashboard
 
+keep_server_offline()
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
 

@@ -12,7 +12,11 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["main", "server_environment"]
+__all__ = ["OFFLINE_CDN", "keep_server_offline", "main", "server_environment"]
+
+# A closed loopback port: a front-end file missing from solara-assets' folder would otherwise be
+# fetched from the public CDN, and with this address the miss fails at once on this machine.
+OFFLINE_CDN = "http://127.0.0.1:9/"
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -24,10 +28,22 @@ def server_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     # solara-assets installs the CDN files into Solara's proxy cache folder; with the proxy
     # on, Solara serves them from there and only fetches files missing from it.
     env.setdefault("SOLARA_ASSETS_PROXY", "true")
-    # A file missing from that folder would be fetched from the public CDN; pointing the CDN at
-    # a closed loopback port makes such a miss fail at once instead of leaving the machine.
-    env.setdefault("SOLARA_ASSETS_CDN", "http://127.0.0.1:9/")
+    env.setdefault("SOLARA_ASSETS_CDN", OFFLINE_CDN)
     return env
+
+
+def keep_server_offline() -> None:
+    """Turn off Solara's telemetry and CDN fetches in a server that is already running.
+
+    ``solara run app.py`` reads its settings before loading the app, but sends its first
+    telemetry event only after the app is loaded and looks the CDN up per request, so calling
+    this from ``app.py`` keeps a server started without :func:`server_environment` offline.
+    """
+    import solara.server.settings
+    import solara.settings
+
+    solara.server.settings.telemetry.mixpanel_enable = False
+    solara.settings.assets.cdn = OFFLINE_CDN
 
 
 def main(argv: list[str] | None = None) -> int:
