@@ -25,8 +25,8 @@ def server_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     """Return ``base`` (default: this process's environment) with the dashboard's settings."""
     env = dict(os.environ if base is None else base)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
-    # solara-assets installs the CDN files into Solara's proxy cache folder; with the proxy
-    # on, Solara serves them from there and only fetches files missing from it.
+    # solara-assets installs the CDN files into Solara's proxy cache folder. With the proxy
+    # on, Solara serves them from there and fetches only the files missing from it.
     env.setdefault("SOLARA_ASSETS_PROXY", "true")
     env.setdefault("SOLARA_ASSETS_CDN", OFFLINE_CDN)
     return env

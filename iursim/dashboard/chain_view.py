@@ -19,7 +19,7 @@ from iursim.i18n import Lang, t
 
 __all__ = ["chain_explanation", "chain_figure"]
 
-# Stages before production are R&D (MODEL: "The first five are R&D").
+# The first five stages, up to trial production, are R&D.
 _RD_STAGES = frozenset(stage for stage in Stage if stage <= Stage.TRIAL_PRODUCTION)
 
 

@@ -104,7 +104,7 @@ def _ResultTable(comparison: Comparison, lang: Lang) -> None:
 @solara.component
 def ComparePanel(base: dict[str, Any], values: dict[str, Any], errors: dict[str, str],
                  lang: Lang) -> None:
-    """Policy levers for run B, a Run button, and the two runs on shared axes.
+    """Render the policy levers of run B, a Run button, and the two runs on shared axes.
 
     Args:
         base: Data of the current preset.

@@ -1,6 +1,6 @@
 """Input controls generated from the parameter declaration (`iter_parameters`).
 
-A parameter gets a checkbox (bool), a select (enum), a slider when its declared range holds at
+A parameter gets a checkbox (bool), a select (enum), a slider when its declared range spans at
 most a thousand steps, and otherwise a text field whose input is checked against the
 declared bounds. Labels, help texts and units come from the message catalogue in both
 languages; bounds and defaults come only from the declaration.
@@ -24,8 +24,8 @@ __all__ = ["GROUPS", "ParameterControl", "ParameterGroups", "control_kind", "css
 # Display order of the parameter groups; the run group is shown in the run controls instead.
 GROUPS: tuple[str, ...] = ("policy", "platforms", "population", "behaviour")
 
-# A slider is offered when the range holds at most this many steps of its natural step;
-# wider ranges (populations, money in the millions) get a text field.
+# A slider is offered when the range spans at most this many steps of its natural step.
+# Wider ranges (populations, money in the millions) get a text field.
 _MAX_SLIDER_POSITIONS = 1000
 
 
@@ -115,22 +115,22 @@ def parse_input(text: str, spec: ParameterSpec, label: str, lang: Lang) -> tuple
 def _Label(spec: ParameterSpec, value: Any, lang: Lang, show_value: bool) -> None:
     label = param_label(spec, lang)
     unit = unit_text(spec.unit, lang)
-    shown = label
+    text = label
     if show_value:
-        shown += f": {format_number(value)}"
+        text += f": {format_number(value)}"
         if unit:
-            shown += f" {unit}"
+            text += f" {unit}"
     elif unit:
-        shown += f" ({unit})"
+        text += f" ({unit})"
     with solara.Tooltip(param_help(spec, lang)):
-        solara.Text(shown, style={"font-size": "0.9rem"})
+        solara.Text(text, style={"font-size": "0.9rem"})
 
 
 @solara.component
 def ParameterControl(spec: ParameterSpec, value: Any, on_value: Callable[[Any], None],
                      on_error: Callable[[str, str], None], lang: Lang,
                      disabled: bool = False) -> None:
-    """One control for one parameter; invalid text input is reported through ``on_error``.
+    """Render the control of one parameter and report invalid text through ``on_error``.
 
     Args:
         spec: The parameter's declaration.
@@ -179,10 +179,10 @@ def ParameterControl(spec: ParameterSpec, value: Any, on_value: Callable[[Any], 
 def ParameterGroups(specs: Iterable[ParameterSpec], values: solara.Reactive[dict[str, Any]],
                     errors: solara.Reactive[dict[str, str]], lang: Lang,
                     disabled: bool = False) -> None:
-    """One button per group of :data:`GROUPS` and the controls of the chosen group.
+    """Render one button per group of :data:`GROUPS` and the controls of the chosen group.
 
     Only the chosen group's controls exist, because every control is a handful of widgets
-    that the browser must create when the page opens; policy levers are chosen first.
+    that the browser must create when the page opens. The policy levers are shown first.
     """
     chosen = solara.use_reactive(GROUPS[0])
 

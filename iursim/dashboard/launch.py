@@ -1,6 +1,6 @@
 """Start and stop a dashboard server from Python, and find the chromium to drive it with.
 
-Used by the browser tests and by ``benchmarks/dashboard_play.py``; both drive Debian's
+Used by the browser tests and by ``benchmarks/dashboard_play.py``. Both drive Debian's
 chromium through Playwright's ``executable_path``, because Playwright cannot download its own
 browser on machines without a route to its download host.
 """
@@ -49,11 +49,11 @@ def start_server(log_path: Path, port: int | None = None,
     """Start ``python -m iursim.dashboard`` on 127.0.0.1 in its own process group.
 
     Returns:
-        The server process and its URL, once the server answers HTTP requests.
+        The server process and its URL, once the server responds to HTTP requests.
 
     Raises:
-        RuntimeError: If the server exits or does not answer within ``timeout`` seconds; the
-            message holds the end of its log.
+        RuntimeError: If the server exits or does not respond within ``timeout`` seconds.
+            The message contains the end of its log.
     """
     port = port or free_port()
     url = f"http://127.0.0.1:{port}/"

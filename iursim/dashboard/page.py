@@ -83,7 +83,7 @@ def _initial_state(scenario_dir: FilePath) -> dict[str, Any]:
 
 @solara.component
 def Dashboard(scenario_dir: FilePath) -> None:
-    """The whole page for one browser session.
+    """Render the whole page for one browser session.
 
     Args:
         scenario_dir: Folder whose ``*.toml`` files the preset picker offers.

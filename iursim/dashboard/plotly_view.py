@@ -22,8 +22,9 @@ import traitlets
 __all__ = ["PlotlyChart", "PlotlyLoader", "figure_json"]
 
 # Runs plotly.js once per page. Solara's page has RequireJS, and plotly.min.js is a UMD bundle
-# that registers itself as an anonymous AMD module when `define` exists, so `define` is hidden
-# while the bundle runs; plotly then sets window.Plotly. Charts mounted earlier wait in a queue.
+# that registers itself as an anonymous AMD module when `define` exists. So `define` is hidden
+# while the bundle runs, and plotly sets window.Plotly instead. Charts mounted earlier wait in a
+# queue until then.
 _LOADER_TEMPLATE = """
 <template><span class="iursim-plotly-loader" style="display: none"></span></template>
 <script>

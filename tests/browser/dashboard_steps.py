@@ -75,7 +75,7 @@ def open_tab(page, key: str, lang: str = "zh") -> None:
 
 def chart_lengths(page) -> list[int]:
     """Return the number of x values of the first trace of every plotly chart on the page."""
-    # _fullData holds decoded arrays; data keeps plotly's base64 typed-array encoding.
+    # _fullData contains decoded arrays, while data keeps plotly's base64 typed-array encoding.
     return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
         .map(plot => {
             const trace = plot._fullData && plot._fullData[0];

@@ -1,7 +1,7 @@
 """The dashboard in headless chromium against a real server on 127.0.0.1.
 
 Most tests shrink the population to 150 SMEs and the run to 12 months through the page's own
-controls, so each one takes seconds; the benchmark plays the baseline to month 120.
+controls, so the model steps in milliseconds. The benchmark plays the baseline to month 120.
 """
 
 from __future__ import annotations
@@ -160,7 +160,9 @@ def test_ab_comparison_shows_both_runs(new_page) -> None:
     table.wait_for(timeout=60_000)
     rows = table.locator("tr")
     assert rows.count() >= 5
-    assert "A" in rows.nth(0).inner_text() and "B" in rows.nth(0).inner_text()
+    header = rows.nth(0).inner_text()
+    assert "A" in header
+    assert "B" in header
     names = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData"
                           ".map(trace => trace.name)")
     assert t("dash.compare.label_a", "zh") in names
