@@ -117,18 +117,19 @@ def assign_commissioners(model: IURModel) -> None:
     smes.capability[served] += COMMISSIONER_TRAINING * (1.0 - smes.capability[served])
 
 
-def _whole_units(government: Government, unit_cost: float, wanted: int, category: str) -> int:
-    """Return how many of ``wanted`` units at ``unit_cost`` the budget pays in full."""
+def _whole_units(government: Government, unit_cost: float, requested: int,
+                 category: str) -> int:
+    """Return how many of ``requested`` units at ``unit_cost`` the budget pays in full."""
     if unit_cost <= 0:
-        return wanted
+        return requested
     available = government.earmarks.get(category, 0.0) + government.free_budget
-    return min(wanted, int(available // unit_cost))
+    return min(requested, int(available // unit_cost))
 
 
 def run_events(model: IURModel) -> None:
     """Hold this month's government IUR matchmaking events (a Poisson number per region).
 
-    A government holds only the events its budget pays in full; nothing is spent on an
+    A government holds only the events its budget pays in full, so nothing is spent on an
     event it cannot afford.
     """
     policy = model.config.policy
