@@ -115,6 +115,12 @@ def check_ties_and_projects(model: IURModel) -> None:
         firm_rows = running[~projects.spinoff[running]]
         firm_load = np.bincount(projects.university[firm_rows], minlength=len(unis))
         assert (firm_load <= unis.slots).all()
+    managed = running[projects.managed[running]]
+    for platform in model.platforms:
+        mine = int((projects.platform[managed] == platform.index).sum())
+        assert platform.managed_projects == mine, platform.name
+    for intermediary in model.intermediaries:
+        assert intermediary.served_this_month <= intermediary.capacity
     assert (projects.subsidy <= projects.cost + 1e-9).all()
     assert (projects.subsidy >= 0.0).all()
 
