@@ -141,12 +141,17 @@ def book_commission(model: IURModel, rows: np.ndarray) -> None:
     """Pay commission on finished projects a live platform originated and still manages."""
     projects = model.projects
     due = rows[(projects.platform[rows] >= 0) & ~projects.bypassed[rows]]
-    for row in due.tolist():
-        platform = model.platforms[int(projects.platform[row])]
-        if projects.managed[row]:
-            platform.managed_projects = max(platform.managed_projects - 1, 0)
+    platform_of = projects.platform[due]
+    for index in np.unique(platform_of).tolist():
+        mine = due[platform_of == index]
+        platform = model.platforms[index]
+        managed = int(projects.managed[mine].sum())
+        platform.managed_projects = max(platform.managed_projects - managed, 0)
         if not platform.alive:
             continue
-        amount = platform.commission_rate * float(projects.cost[row])
-        platform.cash += amount
-        platform.revenue["commission"] += amount
+        amounts = platform.commission_rate * projects.cost[mine]
+        # add.accumulate adds left to right, one deal after another, so the totals equal
+        # those of a loop over the deals to the last bit.
+        platform.cash = float(np.add.accumulate(np.r_[platform.cash, amounts])[-1])
+        platform.revenue["commission"] = float(
+            np.add.accumulate(np.r_[platform.revenue["commission"], amounts])[-1])
