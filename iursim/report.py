@@ -379,13 +379,18 @@ def _platform_table(platforms: pd.DataFrame, lang: Lang) -> str:
     if platforms.empty:
         return f"<p>{html.escape(t('report.empty', lang))}</p>"
     names = catalogue(lang)
+    # Numbers align right, names and categories left.
+    classes = ["num" if pd.api.types.is_numeric_dtype(platforms[column])
+               and not pd.api.types.is_bool_dtype(platforms[column]) else "text"
+               for column in platforms.columns]
     head = "".join(
-        f"<th>{html.escape(names.get(f'name.platform.{column}', str(column)))}</th>"
-        for column in platforms.columns
+        f"<th class='{css}'>{html.escape(names.get(f'name.platform.{column}', str(column)))}</th>"
+        for column, css in zip(platforms.columns, classes, strict=True)
     )
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(str(column), value, lang)}</td>"
-                         for column, value in zip(platforms.columns, row, strict=True)) + "</tr>"
+        "<tr>" + "".join(f"<td class='{css}'>{_cell(str(column), value, lang)}</td>"
+                         for column, css, value in zip(platforms.columns, classes, row,
+                                                       strict=True)) + "</tr>"
         for row in platforms.itertuples(index=False, name=None)
     )
     return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead>"
@@ -401,8 +406,8 @@ h2 { font-size: 1.25em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; ma
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 1em; }
 .grid > div { min-width: 0; }
 table { border-collapse: collapse; font-size: 0.92em; margin: 0.5em 0; }
-th, td { border: 1px solid #ddd; padding: 0.3em 0.7em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; }
+.num, .figures td + td, .figures th + th { text-align: right; }
 th { background: #f3f6fa; }
 td { white-space: nowrap; }
 .scroll { overflow-x: auto; }
