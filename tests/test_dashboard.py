@@ -279,3 +279,25 @@ def test_importing_app_builds_no_model() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                             text=True, timeout=120, check=True)
     assert result.stdout.strip() == "0"
+
+
+def test_stage_flows_count_moves_forward() -> None:
+    from iursim.dashboard.simulation import _stage_flows
+
+    # Rows 1 and 2 leave basic research (1) for applied research (2); row 3 stays at design
+    # (3); row 4 ends and row 5 starts, so neither is a flow.
+    before = {1: 1, 2: 1, 3: 3, 4: 4}
+    after = {1: 2, 2: 2, 3: 3, 5: 1}
+    assert _stage_flows(before, after) == {"basic_research": 2}
+    assert _stage_flows(None, after) == {}
+
+
+def test_simulation_records_flows_of_last_month() -> None:
+    simulation = Simulation(small_scenario(steps=12))
+    simulation.step(12)
+    assert all(key in {stage.key for stage in Stage} for key in simulation.flows)
+    assert all(count > 0 for count in simulation.flows.values())
+    figure = chain_figure(simulation.stage_counts(), simulation.summary()["path_share"], "en",
+                          simulation.flows)
+    labels = [note.text for note in figure.layout.annotations if "moved on" in (note.text or "")]
+    assert len(labels) == len(simulation.flows)

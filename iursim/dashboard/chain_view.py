@@ -24,8 +24,12 @@ _RD_STAGES = frozenset(stage for stage in Stage if stage <= Stage.TRIAL_PRODUCTI
 
 
 def chain_figure(stage_counts: Mapping[str, int], path_share: Mapping[str, float],
-                 lang: Lang) -> go.Figure:
-    """Draw the chain left to right: running projects per stage above, entry paths below."""
+                 lang: Lang, flows: Mapping[str, int] | None = None) -> go.Figure:
+    """Draw the chain left to right: running projects per stage above, entry paths below.
+
+    ``flows`` gives, per stage key, the projects that moved on from that stage this month;
+    each arrow between two stages is labelled with it.
+    """
     stages = list(Stage)
     names = [t(f"name.stage.{stage.key}", lang) for stage in stages]
     counts = [int(stage_counts.get(stage.key, 0)) for stage in stages]
@@ -47,10 +51,17 @@ def chain_figure(stage_counts: Mapping[str, int], path_share: Mapping[str, float
     figure.update_yaxes(range=[0, top], title_text=t("dash.chart.count", lang), row=1, col=1)
 
     # The chain itself: arrows from each stage to the next, on the lower panel's top line.
+    flows = flows or {}
     for index in range(len(stages) - 1):
+        moved = int(flows.get(stages[index].key, 0))
         figure.add_annotation(x=index + 0.8, y=3.5, ax=index + 0.2, ay=3.5, xref="x2",
                               yref="y2", axref="x2", ayref="y2", text="", showarrow=True,
-                              arrowhead=3, arrowsize=1.2, arrowwidth=2, arrowcolor="#525252")
+                              arrowhead=3, arrowsize=1.2, arrowwidth=1 + min(moved, 40) / 8,
+                              arrowcolor="#525252")
+        if moved:
+            figure.add_annotation(x=index + 0.5, y=3.78, xref="x2", yref="y2",
+                                  text=t("dash.chain.moved", lang, count=moved),
+                                  showarrow=False, font={"size": 10})
     for level, path in enumerate(Path):
         entry = int(PATH_ENTRY_STAGE[path])
         y = 2.5 - level
@@ -72,7 +83,7 @@ def chain_figure(stage_counts: Mapping[str, int], path_share: Mapping[str, float
 
 
 def chain_explanation(metrics: pd.DataFrame, stage_counts: Mapping[str, int],
-                      lang: Lang) -> list[str]:
+                      lang: Lang, flows: Mapping[str, int] | None = None) -> list[str]:
     """Return a short account of the current month in ``lang``, one paragraph per item."""
     month = int(metrics["step"].iloc[-1]) if "step" in metrics and len(metrics) else 0
     if month == 0:
@@ -93,6 +104,9 @@ def chain_explanation(metrics: pd.DataFrame, stage_counts: Mapping[str, int],
                        stage=t(f"name.stage.{busiest.key}", lang)))
     else:
         lines.append(t("dash.chain.idle", lang))
+    moved = sum((flows or {}).values())
+    if moved:
+        lines.append(t("dash.chain.moved_line", lang, count=moved))
     lines.append(t("dash.chain.paths", lang))
     lines.append(t("dash.chain.flow", lang))
     return lines

@@ -412,8 +412,8 @@ def _Chain(sim: Simulation, lang: Lang, version: int) -> None:
     _heading(t("dash.chain.heading", lang))
     try:
         path_share = sim.summary().get("path_share", {path.value: 0.0 for path in Path})
-        paragraphs = chain_explanation(sim.metrics(), sim.stage_counts(), lang)
-        figure = chain_figure(sim.stage_counts(), path_share, lang)
+        paragraphs = chain_explanation(sim.metrics(), sim.stage_counts(), lang, sim.flows)
+        figure = chain_figure(sim.stage_counts(), path_share, lang, sim.flows)
     except Exception as error:  # noqa: BLE001 - shown on the page instead of a traceback
         _show_failure(error, lang)
         return

@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from iursim.chain import Stage
 from iursim.scenario import (
     Scenario,
     apply_overrides,
@@ -112,6 +113,7 @@ class Simulation:
         self.model = (factory or _default_factory)(scenario)
         self._cache: dict[str, Any] = {}
         self._cache_month = -1
+        self.flows: dict[str, int] = {}
 
     @property
     def month(self) -> int:
@@ -133,9 +135,23 @@ class Simulation:
         done = 0
         with self.lock:
             while done < months and not self.finished:
+                before = self._project_stages()
                 self.model.step()
+                self.flows = _stage_flows(before, self._project_stages())
                 done += 1
         return done
+
+    def _project_stages(self) -> dict[int, int] | None:
+        """Return the chain stage of every running project by row, or None if unavailable."""
+        try:
+            from iursim.projects import project_stage
+
+            rows = self.model.projects.running_rows
+            stages = project_stage(self.model, rows) if len(rows) else rows
+        except (AttributeError, ImportError):
+            # NOTE: a model without the project table of iursim.projects shows no flows.
+            return None
+        return dict(zip(rows.tolist(), stages.tolist(), strict=True))
 
     def advance(self, seconds: float, max_months: int,
                 cancel: threading.Event | None = None) -> int:
@@ -185,6 +201,25 @@ class Simulation:
     def graph(self) -> nx.Graph:
         """The collaboration network; read it under :attr:`lock`."""
         return self.model.graph
+
+
+def _stage_flows(before: dict[int, int] | None,
+                 after: dict[int, int] | None) -> dict[str, int]:
+    """Count the projects that left each stage for a later one between two months.
+
+    Returns:
+        Number of projects by the ``Stage.key`` of the stage they left; projects that started
+        or ended in between are not flows.
+    """
+    if before is None or after is None:
+        return {}
+    flows: dict[str, int] = {}
+    for row, stage in before.items():
+        later = after.get(row)
+        if later is not None and later > stage:
+            key = Stage(stage).key
+            flows[key] = flows.get(key, 0) + 1
+    return flows
 
 
 def _stage_keys(counts: Mapping[Any, int]) -> dict[str, int]:
