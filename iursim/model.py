@@ -37,6 +37,7 @@ from iursim.chain import (
     BARRIERS,
     CHANNELS,
     FORMS,
+    Barrier,
     Channel,
     CooperationForm,
     IntermediaryKind,
@@ -466,6 +467,10 @@ class IURModel(mesa.Model):
             if barrier in stopped:
                 firms = np.concatenate([stopped[barrier], firms])
             stopped[barrier] = firms
+        if len(deals.firms):
+            short = self._sign(deals, form, cost, share)
+            stopped[Barrier.LACKS_FUNDS] = np.concatenate(
+                [stopped.get(Barrier.LACKS_FUNDS, np.zeros(0, dtype=np.int64)), short])
         failed: list[np.ndarray] = []
         for barrier, firms in stopped.items():
             record_barrier(smes.barrier_met, self.barrier_counts, firms, barrier)
@@ -476,23 +481,35 @@ class IURModel(mesa.Model):
                                                  + self.config.behaviour.retry_cooldown)
             smes.attempts[failed_firms] += 1
             self.month.failed_attempts = len(failed_firms)
-        if len(deals.firms):
-            self._sign(deals, form, cost, share)
 
     def _sign(self, deals: Search, form: np.ndarray, cost: np.ndarray,
-              share: np.ndarray) -> None:
-        """Close deals: pay subsidies and costs, decide platform bypassing, start projects."""
+              share: np.ndarray) -> np.ndarray:
+        """Close deals: pay subsidies and costs, decide platform bypassing, start projects.
+
+        Subsidies are paid deal by deal from each government's free budget. When the budget
+        runs short within the month, a deal gets only what is left; a firm that cannot pay
+        the larger remainder from its R&D funds drops the deal, and no subsidy is paid for it.
+
+        Returns:
+            The firms whose deal fell through for lack of funds.
+        """
         smes = self.smes
+        subsidy = np.zeros(len(deals.firms))
+        signed = np.ones(len(deals.firms), dtype=bool)
+        for i, (firm, amount) in enumerate(zip(deals.firms.tolist(), (cost * share).tolist(),
+                                               strict=True)):
+            government = self.governments[int(smes.region[firm])]
+            offered = min(amount, government.free_budget) if amount > 0 else 0.0
+            if smes.funds[firm] < cost[i] - offered:
+                signed[i] = False
+                continue
+            if offered > 0:
+                subsidy[i] = government.spend(offered, "subsidy")
+        short = deals.firms[~signed]
+        deals = deals.subset(signed)
+        form, cost, subsidy = form[signed], cost[signed], subsidy[signed]
         firms = deals.firms
-        region = smes.region[firms]
-        subsidy = np.zeros(len(firms))
-        # Subsidies are paid deal by deal until each government's budget runs out.
-        for i, (firm_region, amount) in enumerate(zip(region.tolist(), (cost * share).tolist(),
-                                                      strict=True)):
-            if amount > 0:
-                subsidy[i] = self.governments[firm_region].spend(amount, "subsidy")
-        net = np.minimum(cost - subsidy, smes.funds[firms])
-        smes.funds[firms] -= net
+        smes.funds[firms] -= cost - subsidy
         bypassed = np.zeros(len(firms), dtype=bool)
         managed = np.zeros(len(firms), dtype=bool)
         for platform in self.platforms:
@@ -514,6 +531,7 @@ class IURModel(mesa.Model):
                              deals.intermediary, managed, bypassed, cost, subsidy,
                              deals.stage, spinoff=False)
         self.month.subsidy += float(subsidy.sum())
+        return short
 
     def _start_projects(self, firms: np.ndarray, universities: np.ndarray, form: np.ndarray,
                         channel: np.ndarray, platform: np.ndarray, intermediary: np.ndarray,
