@@ -695,6 +695,8 @@ class IURModel(mesa.Model):
         smes.commissioner[firms] = -1
         for commissioner in self.commissioners:
             commissioner.smes = commissioner.smes[~np.isin(commissioner.smes, firms)]
+        # A commissioner left with no firm ends the term early, so the region can assign a new one.
+        self.retire_commissioners([c for c in self.commissioners if not len(c.smes)])
         for row in firms.tolist():
             self.sme_agents[row].remove()
 
