@@ -15,7 +15,7 @@ import pandas as pd
 from iursim.experiments.summarize import display_name
 from iursim.i18n import Lang, catalogue, t
 
-__all__ = ["save_bars", "save_lines", "save_sensitivity"]
+__all__ = ["save_bars", "save_effects", "save_lines", "save_sensitivity"]
 
 CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC",
              "SimHei")
@@ -89,6 +89,43 @@ def save_lines(final: pd.DataFrame, output: str, x: str, colour_by: str | None,
         axes[0][-1].legend(title=display_name(colour_by, lang), fontsize=8, title_fontsize=8)
     figure.suptitle(t("experiments.chart.lines", lang, output=display_name(output, lang),
                       axis=display_name(x, lang)), fontsize=11)
+    figure.tight_layout()
+    figure.savefig(path, dpi=130)
+    plt.close(figure)
+
+
+def save_effects(effects: pd.DataFrame, outputs: Sequence[str], axes_keys: Sequence[str],
+                 path: Path, lang: Lang) -> None:
+    """Draw the main effect of each axis on each output, one row of panels per output.
+
+    Args:
+        effects: The main-effects table (axis, level, output and the statistics).
+        outputs: Outputs to draw, one row each.
+        axes_keys: Axes to draw, one column each.
+        path: PNG file to write.
+        lang: Language of labels.
+    """
+    plt = _pyplot()
+    figure, axes = plt.subplots(len(outputs), len(axes_keys),
+                                figsize=(3.6 * len(axes_keys) + 0.8, 2.6 * len(outputs) + 0.6),
+                                sharey="row", squeeze=False)
+    for row, output in enumerate(outputs):
+        for col, axis in enumerate(axes_keys):
+            stats = effects[(effects["axis"] == axis) & (effects["output"] == output)]
+            panel_axes = axes[row][col]
+            x = list(range(len(stats)))
+            errors = [stats["mean"] - stats["ci_low"], stats["ci_high"] - stats["mean"]]
+            panel_axes.errorbar(x, stats["mean"], yerr=errors, marker="o", capsize=3,
+                                color=COLOURS[0])
+            panel_axes.set_xticks(x)
+            panel_axes.set_xticklabels([_level_text(axis, level, lang)
+                                        for level in stats["level"]], fontsize=8)
+            panel_axes.grid(alpha=0.3)
+            if row == len(outputs) - 1:
+                panel_axes.set_xlabel(display_name(axis, lang), fontsize=9)
+            if col == 0:
+                panel_axes.set_ylabel(display_name(output, lang), fontsize=9)
+    figure.suptitle(t("experiments.chart.effects_all", lang), fontsize=11)
     figure.tight_layout()
     figure.savefig(path, dpi=130)
     plt.close(figure)

@@ -184,17 +184,23 @@ def summarize_folder(folder: str | Path, out: str | Path | None = None, *, lang:
             write_html(list(figures.values()), charts_path,
                        t("experiments.chart.page_title", lang, name=meta["name"]))
     if png and meta.get("sensitivity") is None:
-        _write_png(table, meta, axes, _chart_outputs(meta, outputs), out_dir / f"png.{lang}",
-                   lang)
+        _write_png(table, effects, meta, axes, _chart_outputs(meta, outputs),
+                   out_dir / f"png.{lang}", lang)
     return SummaryFiles(table_path, csv_path, effects_path, charts_path, figures)
 
 
-def _write_png(table: pd.DataFrame, meta: dict[str, Any], axes: Sequence[str],
-               outputs: Sequence[str], folder: Path, lang: Lang) -> None:
-    """Write one PNG per charted output: lines over a numeric axis, else grouped bars."""
-    from iursim.experiments.static import save_bars, save_lines
+def _write_png(table: pd.DataFrame, effects: pd.DataFrame | None, meta: dict[str, Any],
+               axes: Sequence[str], outputs: Sequence[str], folder: Path, lang: Lang) -> None:
+    """Write the static figures of the charted outputs.
+
+    Each output gets lines over a numeric axis, or grouped bars without one. With two or more
+    axes one more figure shows the main effects.
+    """
+    from iursim.experiments.static import save_bars, save_effects, save_lines
 
     folder.mkdir(parents=True, exist_ok=True)
+    if effects is not None and len(axes) >= 2:
+        save_effects(effects, outputs, axes, folder / "main_effects.png", lang)
     final = table[table["step"] == table["step"].max()]
     factors = (["label"] if meta.get("labelled") else []) + list(axes)
     numeric = [factor for factor in factors
