@@ -161,13 +161,13 @@ class PlatformEconomics(_Strict):
 class BehaviourConfig(_Strict):
     """Behavioural parameters of SMEs and universities; the calibration fits these."""
 
-    need_rate: float = _param(0.05, ge=0.0, le=1.0, unit="per month")
+    need_rate: float = _param(0.2065, ge=0.0, le=1.0, unit="per month")
     articulation_boost: float = _param(0.35, ge=0.0, le=1.0)
-    association_membership: float = _param(0.7, ge=0.0, le=1.0)
+    association_membership: float = _param(0.7628, ge=0.0, le=1.0)
     association_reach: float = _param(0.6, ge=0.0, le=1.0)
-    event_attendance: float = _param(0.35, ge=0.0, le=1.0)
-    direct_network_share: float = _param(0.55, ge=0.0, le=1.0)
-    university_willingness: float = _param(0.6, ge=0.0, le=1.0)
+    event_attendance: float = _param(0.0904, ge=0.0, le=1.0)
+    direct_network_share: float = _param(0.7058, ge=0.0, le=1.0)
+    university_willingness: float = _param(0.3099, ge=0.0, le=1.0)
     university_integrity: float = _param(0.95, ge=0.0, le=1.0)
     fit_threshold: float = _param(0.25, ge=0.0, le=1.0)
     candidates_per_channel: int = _param(4, ge=1, le=50)
