@@ -475,6 +475,10 @@ def calibrate_command(args: Any) -> int:
         if getattr(args, name) < 1:
             raise CliError("calibration.error.positive", option=f"--{name.replace('_', '-')}",
                            value=getattr(args, name))
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
+        raise CliError("calibration.error.no_optuna") from None
     base = load_scenario(args.scenario, args.overrides, steps=args.steps)
     out = Path(args.out)
     try:
