@@ -280,9 +280,9 @@ def calibrate(scenario: Scenario, *, budget: int, replications: int, seed: int,
               source: str = "") -> CalibrationResult:
     """Fit behavioural parameters to the survey targets with seeded TPE.
 
-    The budget is split over ``rounds``. Round 1 searches ``ranges``; each later round
+    The budget is split over ``rounds``, and round 1 searches ``ranges``. Each later round
     searches ranges half as wide as the previous round's, centred on the best candidate so
-    far and clipped to ``ranges``, and starts from the earlier candidates that lie inside them.
+    far and clipped to ``ranges``. It starts from the earlier candidates inside them.
     Round ``k`` uses a TPE sampler seeded with ``seed + k``. The result is the best candidate
     of all rounds.
 
