@@ -64,6 +64,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SCENARIO = "scenarios/baseline.toml"
 DEFAULT_OUT = "calibration"
+# Monthly reporters whose value at the end of each year every run returns in "by_year".
+YEARLY_MEASURES = ("ever_collaborated_share", "commissioner_coverage")
 # A fitted value closer than this share of its range to a bound is reported as at an edge.
 EDGE_SHARE = 0.02
 
@@ -162,7 +164,12 @@ def _run_summary(data: dict[str, Any]) -> dict[str, Any]:
 
     model = IURModel(scenario_from_dict(data))
     model.run()
-    return model.summary()
+    summary = model.summary()
+    # The cumulative target measures at the end of every year show how the window matters.
+    frame = model.metrics_frame()
+    summary["by_year"] = {column: frame[column].iloc[12::12].tolist()
+                          for column in YEARLY_MEASURES}
+    return summary
 
 
 def _with_seed(scenario: Scenario, seed: int) -> dict[str, Any]:

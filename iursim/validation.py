@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from iursim.calibration import (
     DEFAULT_SCENARIO,
     FITTED_PARAMETERS,
     TARGETS,
+    YEARLY_MEASURES,
     measure,
     replicate,
 )
@@ -243,6 +244,7 @@ class ValidationResult:
         fitted: Values of the calibrated parameters in the scenario.
         targets: One entry per calibration target.
         patterns: One entry per qualitative pattern.
+        by_year: Replication mean of each cumulative measure at the end of each year.
     """
 
     scenario: str
@@ -253,6 +255,7 @@ class ValidationResult:
     fitted: dict[str, float]
     targets: list[TargetResult]
     patterns: list[PatternResult]
+    by_year: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -273,7 +276,9 @@ def validate(scenario: Scenario, *, replications: int = DEFAULT_REPLICATIONS,
     return ValidationResult(
         scenario=source, replications=replications, seed=seed, steps=scenario.run.steps,
         smes=scenario.population.smes, fitted=fitted, targets=check_targets(summaries),
-        patterns=check_patterns(summaries, scenario))
+        patterns=check_patterns(summaries, scenario),
+        by_year={name: np.mean([s["by_year"][name] for s in summaries], axis=0).tolist()
+                 for name in YEARLY_MEASURES})
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,6 +287,22 @@ def validate(scenario: Scenario, *, replications: int = DEFAULT_REPLICATIONS,
 
 def _pct(value: float) -> str:
     return f"{100 * value:.2f}"
+
+
+def _window_table(result: ValidationResult, lang: Lang) -> list[str]:
+    """Lines of the table of cumulative measures by length of history, empty without data."""
+    if not result.by_year or not all(result.by_year.values()):
+        return []
+    lines = [t("validation.doc.window", lang), "",
+             "| " + " | ".join([t("validation.doc.window_months", lang)]
+                               + [t(f"calibration.target.{name}", lang)
+                                  for name in YEARLY_MEASURES]) + " |",
+             "| ---: |" + " ---: |" * len(YEARLY_MEASURES)]
+    years = len(next(iter(result.by_year.values())))
+    for year in range(1, years + 1):
+        values = [_pct(result.by_year[name][year - 1]) for name in YEARLY_MEASURES]
+        lines.append(f"| {12 * year} | " + " | ".join(values) + " |")
+    return lines + [""]
 
 
 def render_document(result: ValidationResult, lang: Lang, command: str) -> str:
@@ -294,6 +315,7 @@ def render_document(result: ValidationResult, lang: Lang, command: str) -> str:
              text("intro", replications=result.replications, seed=result.seed,
                   steps=result.steps, smes=result.smes, scenario=result.scenario), "",
              f"## {text('mapping_title')}", "", text("mapping"), ""]
+    lines += _window_table(result, lang)
     lines += [f"## {text('targets_title')}", "", text("targets_intro"), "",
               text("targets_header"), "| --- | ---: | ---: | ---: | ---: | --- |"]
     for row in result.targets:
