@@ -1,7 +1,7 @@
 """The self-contained HTML report of one run, and the survey comparison shared with the CLI.
 
 The report inlines plotly.js, so it opens offline from a single file. Every title, axis label
-and category name comes from the message catalogue in the chosen language; the display names
+and category name comes from the message catalogue in the chosen language. The display names
 of categories and metrics are the ``name.*`` keys of ``i18n/report.LANG.toml``, which the CLI
 and the dashboard read too.
 """
@@ -55,7 +55,7 @@ _TEMPLATE = {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white",
                                   "zeroline": False}}}
 
 # Figures shown after the survey comparison. Those in _STATE_METRICS describe the state in a
-# month, so the last row of the metrics table stands in when the summary lacks them; flows
+# month, so the last row of the metrics table replaces them when the summary lacks them. Flows
 # such as projects started are taken from the summary only, where they are run totals.
 HEADLINE_KEYS: tuple[str, ...] = (
     "active_collaboration_share",
