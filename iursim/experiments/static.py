@@ -7,6 +7,7 @@ CJK font; the first one found among :data:`CJK_FONTS` is used.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def save_lines(final: pd.DataFrame, output: str, x: str, colour_by: str | None,
     plt = _pyplot()
     rows = final[final["output"] == output]
     facets = list(dict.fromkeys(rows[facet_by])) if facet_by else [None]
-    figure, axes = plt.subplots(1, len(facets), figsize=(4.2 * len(facets) + 1, 3.6),
+    figure, axes = plt.subplots(1, len(facets), figsize=(max(7.0, 4.2 * len(facets) + 1), 3.8),
                                 sharey=True, squeeze=False)
     for panel_axes, facet in zip(axes[0], facets, strict=True):
         panel = rows if facet_by is None else rows[rows[facet_by] == facet]
@@ -87,8 +88,9 @@ def save_lines(final: pd.DataFrame, output: str, x: str, colour_by: str | None,
     axes[0][0].set_ylabel(display_name(output, lang))
     if colour_by:
         axes[0][-1].legend(title=display_name(colour_by, lang), fontsize=8, title_fontsize=8)
-    figure.suptitle(t("experiments.chart.lines", lang, output=display_name(output, lang),
-                      axis=display_name(x, lang)), fontsize=11)
+    title = t("experiments.chart.lines", lang, output=display_name(output, lang),
+              axis=display_name(x, lang))
+    figure.suptitle(textwrap.fill(title, 90 if lang == "en" else 50), fontsize=11)
     figure.tight_layout()
     figure.savefig(path, dpi=130)
     plt.close(figure)

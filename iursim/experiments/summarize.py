@@ -66,7 +66,7 @@ def display_name(column: str, lang: Lang) -> str:
     names = catalogue(lang)
     if column == "label":
         return t("experiments.summary.point", lang)
-    for key in (f"param.{column}", f"name.metric.{column}"):
+    for key in (f"param.{column}", f"name.metric.{column}", f"experiments.key.{column}"):
         if key in names:
             return names[key]
     table, _, entry = column.partition(".")
