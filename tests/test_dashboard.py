@@ -244,8 +244,10 @@ def test_network_sample_is_systematic() -> None:
 def test_network_view_of_real_model() -> None:
     simulation = Simulation(small_scenario(steps=6))
     simulation.step(6)
-    figure, note = network_figure(simulation.graph(), "zh", colour_by="region")
-    assert "120" in note
+    graph = simulation.graph()
+    smes = sum(1 for _, kind in graph.nodes(data="kind") if kind == "sme")
+    figure, note = network_figure(graph, "zh", colour_by="region")
+    assert f"全部 {smes} 家中小企业" in note
     assert len(figure.data) > 5
 
 

@@ -171,8 +171,11 @@ def ParameterControl(spec: ParameterSpec, value: Any, on_value: Callable[[Any], 
                             disabled=disabled)
         else:
             _Label(spec, value, lang, show_value=False)
+            # Continuous updates travel as value changes of the widget, which arrive even when
+            # typing starts before the field's key and focus handlers are attached.
             solara.InputText(label="", value=text.value, on_value=on_text,
-                             error=error or False, disabled=disabled, dense=True)
+                             error=error or False, disabled=disabled, dense=True,
+                             continuous_update=True)
 
 
 @solara.component

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
 
 import pytest
+from dashboard_steps import restore_baseline
 
 from iursim.dashboard.launch import CHROMIUM_FLAGS, chromium_path, start_server, stop_server
 
@@ -57,6 +58,45 @@ def shared_context(browser) -> Iterator[object]:
         context.close()
 
 
+def watch_requests(page, server: str, outside: list[str], page_errors: list[str]) -> None:
+    """Record requests to any host but ``server`` and uncaught errors of ``page``."""
+
+    def record(request) -> None:
+        parsed = urlparse(request.url)
+        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.netloc != server:
+            outside.append(request.url)
+
+    page.on("request", record)
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+
+
+@pytest.fixture(scope="module")
+def shared_page(shared_context, dashboard_url: str) -> Iterator[object]:
+    """One dashboard page for the tests of a module that start from the baseline preset.
+
+    Opening a page costs several seconds of Solara start-up, so tests that only need a clean
+    baseline share this page; :func:`dashboard` restores the baseline before each of them.
+    """
+    outside: list[str] = []
+    page_errors: list[str] = []
+    page = shared_context.new_page()
+    page.set_default_timeout(60_000)
+    watch_requests(page, urlparse(dashboard_url).netloc, outside, page_errors)
+    page.goto(dashboard_url)
+    page.locator(".iursim-month").wait_for(timeout=120_000)
+    yield page
+    page.close()
+    assert outside == [], f"requests left 127.0.0.1: {outside[:5]}"
+    assert page_errors == [], f"uncaught errors in the page: {page_errors[:3]}"
+
+
+@pytest.fixture
+def dashboard(shared_page) -> object:
+    """The shared page, back in Chinese on the overview with the baseline preset rebuilt."""
+    restore_baseline(shared_page)
+    return shared_page
+
+
 @pytest.fixture
 def new_page(browser, shared_context, dashboard_url: str) -> Iterator[Callable[..., object]]:
     """Open the dashboard in a new page, in the shared context or an isolated one.
@@ -79,14 +119,7 @@ def new_page(browser, shared_context, dashboard_url: str) -> Iterator[Callable[.
         page = context.new_page()
         pages.append(page)
         page.set_default_timeout(60_000)
-
-        def record(request) -> None:
-            parsed = urlparse(request.url)
-            if parsed.scheme in ("http", "https", "ws", "wss") and parsed.netloc != server:
-                outside.append(request.url)
-
-        page.on("request", record)
-        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        watch_requests(page, server, outside, page_errors)
         page.goto(dashboard_url)
         page.locator(".iursim-month").wait_for(timeout=120_000)
         return page

@@ -35,14 +35,18 @@ def fill_param(page, key: str, text: str, group: str | None = None) -> None:
     field.press("Enter")
 
 
-def nudge_slider(page, key: str, presses: int) -> str:
-    """Move the slider of ``key`` by ``presses`` steps with the arrow keys; return its label."""
+def nudge_slider(page, key: str, presses: int, expected: str) -> None:
+    """Move the slider of ``key`` by ``presses`` steps with the arrow keys.
+
+    The slider sends its value to the server after the key presses, so this waits until the
+    label, which the server renders, shows ``expected``.
+    """
     control = page.locator(f".{css_class(key)}")
     control.locator(".v-slider__thumb-container").focus()
     key_name = "ArrowRight" if presses > 0 else "ArrowLeft"
     for _ in range(abs(presses)):
         page.keyboard.press(key_name)
-    return control.inner_text()
+    control.filter(has_text=expected).wait_for()
 
 
 def reset(page) -> None:
@@ -60,6 +64,28 @@ def small_run(page, smes: int = 150, steps: int = 12, seed: int | None = None) -
     reset(page)
     page.locator(".iursim-run-info").filter(has_text=f"{smes:,}".replace(",", "")).wait_for()
     page.locator(".iursim-month", has_text=str(steps)).wait_for()
+
+
+def choose_preset(page, label: str) -> None:
+    """Pick ``label`` in the preset menu, which loads it and rebuilds the model."""
+    page.locator(".iursim-preset").click()
+    page.get_by_role("option", name=label, exact=True).click()
+
+
+def restore_baseline(page) -> None:
+    """Bring a used page back to Chinese, the overview tab and a fresh baseline model.
+
+    The preset menu fires only on a change, so the declared defaults are picked first.
+    """
+    page.locator(".iursim-lang-zh").click()
+    page.locator("h1", has_text=t("dash.title", "zh")).wait_for()
+    open_tab(page, "overview")
+    choose_preset(page, t("dash.control.preset_defaults", "zh"))
+    page.locator(".iursim-preset", has_text=t("dash.control.preset_defaults", "zh")).wait_for()
+    choose_preset(page, "baseline")
+    page.locator(".iursim-preset", has_text="baseline").wait_for()
+    page.locator(".iursim-month[data-month='0']").wait_for()
+    page.locator(".iursim-changed").wait_for(state="detached")
 
 
 def play_to_end(page, steps: int, timeout: float = 60_000) -> None:
