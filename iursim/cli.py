@@ -42,7 +42,11 @@ __all__ = ["COMMAND_MODULES", "CliError", "CliParser", "add_command", "build_par
 
 # Modules whose register(subparsers) adds further subcommands, in the order they are listed in
 # the help. `run` is built in.
-COMMAND_MODULES: tuple[str, ...] = ("iursim.experiments.commands",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "iursim.experiments.commands",
+    "iursim.calibration",
+    "iursim.validation",
+)
 
 LANG_ENV = "IURSIM_LANG"
 EXIT_USAGE = 2
@@ -159,8 +163,14 @@ def _register_run(subparsers: Any) -> None:
     parser.set_defaults(handler=run_command)
 
 
-def build_parser(lang: Lang = DEFAULT_LANG) -> CliParser:
-    """Build the parser of every subcommand with help texts in ``lang``."""
+def build_parser(lang: Lang = DEFAULT_LANG, *, plugins: bool = True) -> CliParser:
+    """Build the parser of every subcommand with help texts in ``lang``.
+
+    Args:
+        lang: Language of help texts and errors.
+        plugins: Whether to import :data:`COMMAND_MODULES` and add their subcommands; without
+            them only ``run`` is available.
+    """
     parser = CliParser(prog="iursim", lang=lang, description=t("cli.description", lang),
                        epilog=t("cli.epilog", lang))
     parser.add_argument("--version", action="version", version=f"iursim {_version()}",
@@ -171,9 +181,14 @@ def build_parser(lang: Lang = DEFAULT_LANG) -> CliParser:
     # add_command and the registered modules read the language from here.
     subparsers.lang = lang
     _register_run(subparsers)
-    for module_name in COMMAND_MODULES:
+    for module_name in COMMAND_MODULES if plugins else ():
         importlib.import_module(module_name).register(subparsers)
     return parser
+
+
+def _command_name(argv: Sequence[str]) -> str | None:
+    """Return the subcommand named in ``argv``: its first item that is not an option."""
+    return next((item for item in argv if not item.startswith("-")), None)
 
 
 def _version() -> str:
@@ -234,7 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
     try:
-        args = build_parser(lang).parse_args(rest)
+        # `iursim run` skips importing the other commands' modules, some of which load SciPy,
+        # so that its input errors are reported at once.
+        parser = build_parser(lang, plugins=_command_name(rest) != "run")
+        args = parser.parse_args(rest)
         args.lang = lang
         args.command_line = ["iursim", *raw]
         return int(args.handler(args) or 0)

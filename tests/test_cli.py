@@ -310,6 +310,16 @@ def test_run_reports_write_failure(fake_runs: list[int], tmp_path: Path,
     assert "Traceback" not in process.stderr
 
 
+def test_run_errors_skip_other_commands(tmp_path: Path) -> None:
+    # Input errors of `iursim run` must not wait for SciPy, pandas or Mesa to load.
+    code = ("import sys; from iursim.cli import main; status = main(['run', 'missing.toml']); "
+            "print(status, sorted(name for name in ('scipy', 'pandas', 'mesa', "
+            "'iursim.calibration', 'iursim.experiments.commands') if name in sys.modules))")
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=60, check=False)
+    assert process.stdout.strip() == "2 []"
+
+
 def test_default_out_dir_uses_file_name() -> None:
     assert default_out_dir("scenarios/baseline.toml") == Path("results/baseline")
     assert default_out_dir("/x/y/county_leader.toml") == Path("results/county_leader")
