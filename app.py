@@ -9,10 +9,10 @@ from pathlib import Path
 import solara
 
 import iursim.model  # noqa: F401 - loads Mesa when the server starts, not at the first page
-from iursim.dashboard.__main__ import keep_server_offline
+from iursim.dashboard.__main__ import configure_solara_server
 from iursim.dashboard.page import Dashboard
 
-keep_server_offline()
+configure_solara_server()
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["OFFLINE_CDN", "keep_server_offline", "main", "server_environment"]
+__all__ = ["OFFLINE_CDN", "configure_solara_server", "main", "server_environment"]
 
 # A closed loopback port: a front-end file missing from solara-assets' folder would otherwise be
 # fetched from the public CDN, and with this address the miss fails at once on this machine.
@@ -29,21 +29,26 @@ def server_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     # on, Solara serves them from there and fetches only the files missing from it.
     env.setdefault("SOLARA_ASSETS_PROXY", "true")
     env.setdefault("SOLARA_ASSETS_CDN", OFFLINE_CDN)
+    # Solara's English "This website runs on Solara" banner would stay English on the
+    # Chinese page.
+    env["SOLARA_THEME_SHOW_BANNER"] = "false"
     return env
 
 
-def keep_server_offline() -> None:
-    """Turn off Solara's telemetry and CDN fetches in a server that is already running.
+def configure_solara_server() -> None:
+    """Turn off Solara's telemetry, CDN fetches and banner in a server that is already running.
 
     ``solara run app.py`` reads its settings before loading the app, but sends its first
-    telemetry event only after the app is loaded and looks the CDN up per request, so calling
-    this from ``app.py`` keeps a server started without :func:`server_environment` offline.
+    telemetry event only after the app is loaded and reads the CDN and banner settings per
+    request. So calling this from ``app.py`` keeps a server started without
+    :func:`server_environment` offline and without the banner.
     """
     import solara.server.settings
     import solara.settings
 
     solara.server.settings.telemetry.mixpanel_enable = False
     solara.settings.assets.cdn = OFFLINE_CDN
+    solara.server.settings.theme.show_banner = False
 
 
 def main(argv: list[str] | None = None) -> int:

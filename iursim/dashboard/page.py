@@ -179,6 +179,7 @@ def Dashboard(scenario_dir: FilePath) -> None:
     solara.use_thread(play_loop, dependencies=[playing.value, id(sim), speed.value],
                       intrusive_cancel=False)
 
+    solara.Title(t("dash.title", language))
     with solara.Column(classes=["iursim-dashboard"], style={"padding": "12px 20px"}):
         PlotlyLoader()
         with solara.Row(justify="space-between", style={"align-items": "center"}):

@@ -53,6 +53,8 @@ def test_page_renders_chinese_without_error(new_page, tmp_path: Path) -> None:
     title = page.locator("h1")
     assert title.inner_text() == t("dash.title", "zh")
     assert page.locator(".iursim-message").count() == 0
+    page.wait_for_function("title => document.title === title", arg=t("dash.title", "zh"))
+    assert "runs on Solara" not in page.evaluate("() => document.body.innerText")
     assert "Traceback" not in page.evaluate("() => document.body.innerText")
     assert page.locator(".iursim-month").inner_text() == t("dash.control.month", "zh", month=0,
                                                            steps=120)
