@@ -286,8 +286,8 @@ def test_importing_app_builds_no_model() -> None:
 def test_stage_flows_count_moves_forward() -> None:
     from iursim.dashboard.simulation import _stage_flows
 
-    # Rows 1 and 2 leave basic research (1) for applied research (2); row 3 stays at design
-    # (3); row 4 ends and row 5 starts, so neither is a flow.
+    # Rows 1 and 2 leave basic research (1) for applied research (2), and row 3 stays at
+    # design (3). Row 4 ends and row 5 starts, so neither is a flow.
     before = {1: 1, 2: 1, 3: 3, 4: 4}
     after = {1: 2, 2: 2, 3: 3, 5: 1}
     assert _stage_flows(before, after) == {"basic_research": 2}

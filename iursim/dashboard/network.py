@@ -94,7 +94,7 @@ def _line_trace(segments: Iterable[tuple[tuple, tuple]], name: str, colour: str,
 
 def network_figure(graph: nx.Graph, lang: Lang, colour_by: str = "path",
                    limit: int = MAX_SMES_SHOWN) -> tuple[go.Figure, str]:
-    """Draw the network and return the figure with the sentence that says what is shown.
+    """Draw the network and return the figure with a sentence that describes what is drawn.
 
     Args:
         graph: The model's network; nodes carry ``kind``, SMEs ``path`` and ``region``,

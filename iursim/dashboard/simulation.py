@@ -72,7 +72,7 @@ def load_preset(path: FilePath | None) -> tuple[dict[str, Any], Scenario]:
         The file's data (the base that dashboard overrides apply to) and its scenario.
 
     Raises:
-        ScenarioError: If the file is missing, not TOML, or holds an invalid value.
+        ScenarioError: If the file is missing, not TOML, or contains an invalid value.
     """
     if path is None:
         return {}, Scenario()
@@ -183,23 +183,23 @@ class Simulation:
             return self._cache[name]
 
     def metrics(self) -> pd.DataFrame:
-        """One row per month from month 0, as the model's ``metrics_frame()``."""
+        """Return one row per month from month 0, as the model's ``metrics_frame()``."""
         return self._cached("metrics", self.model.metrics_frame)
 
     def summary(self) -> dict[str, Any]:
-        """The model's ``summary()`` at the current month."""
+        """Return the model's ``summary()`` at the current month."""
         return self._cached("summary", self.model.summary)
 
     def platforms(self) -> pd.DataFrame:
-        """The model's ``platform_frame()`` at the current month."""
+        """Return the model's ``platform_frame()`` at the current month."""
         return self._cached("platforms", self.model.platform_frame)
 
     def stage_counts(self) -> dict[str, int]:
-        """Running projects per innovation-chain stage, keyed by ``Stage.key``."""
+        """Return the running projects per innovation-chain stage, keyed by ``Stage.key``."""
         return self._cached("stages", lambda: _stage_keys(self.model.stage_counts()))
 
     def graph(self) -> nx.Graph:
-        """The collaboration network; read it under :attr:`lock`."""
+        """Return the collaboration network; read it while holding :attr:`lock`."""
         return self.model.graph
 
 
