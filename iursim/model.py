@@ -692,9 +692,14 @@ class IURModel(mesa.Model):
         smes.alive[firms] = False
         smes.exited[firms] = self.steps
         smes.platform_member[firms] = False
+        # Every firm on an active commissioner's list carries that commissioner's slot, so
+        # only the commissioners whose slots the leaving firms carry lose a firm.
+        served_by = smes.commissioner[firms]
+        affected = set(served_by[served_by >= 0].tolist())
         smes.commissioner[firms] = -1
         for commissioner in self.commissioners:
-            commissioner.smes = commissioner.smes[~np.isin(commissioner.smes, firms)]
+            if commissioner.slot in affected:
+                commissioner.smes = commissioner.smes[~np.isin(commissioner.smes, firms)]
         # A commissioner left with no firm ends the term early, so the region can assign a new one.
         self.retire_commissioners([c for c in self.commissioners if not len(c.smes)])
         for row in firms.tolist():
