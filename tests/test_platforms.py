@@ -129,6 +129,8 @@ def test_members_pay_fee_or_leave():
                        "platform_economics.leave_rate=0.0")
     set_members(model, 0, smes=8, universities=6)
     smes = model.smes
+    # Founding members of the other platforms would pay those platforms' fees too.
+    smes.platform_member[:, 1:] = False
     smes.funds[:] = 10.0
     smes.funds[0] = 0.5
     cash = model.platforms[0].cash
