@@ -110,13 +110,13 @@ def child_iursim(smes: int, steps: int) -> dict[str, float]:
     from iursim.scenario import load_scenario
 
     scenario = load_scenario(BASELINE, scaled_overrides(smes), seed=SEED, steps=steps)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     model = IURModel(scenario)
     built = time.perf_counter()
     model.run()
-    end = time.perf_counter()
-    return {"seconds": end - start, "build_seconds": built - start,
-            "projects_started": float(model.totals["started"])}
+    end, cpu_end = time.perf_counter(), time.process_time()
+    return {"seconds": end - start, "cpu_seconds": cpu_end - cpu_start,
+            "build_seconds": built - start, "projects_started": float(model.totals["started"])}
 
 
 def child_boltzmann(agents: int, steps: int) -> dict[str, float]:
@@ -124,14 +124,15 @@ def child_boltzmann(agents: int, steps: int) -> dict[str, float]:
     from mesa.examples import BoltzmannWealth
     from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     model = BoltzmannWealth(BoltzmannScenario(rng=SEED, n=agents, width=BOLTZMANN_WIDTH,
                                               height=BOLTZMANN_HEIGHT))
     built = time.perf_counter()
     for _ in range(steps):
         model.step()
-    end = time.perf_counter()
-    return {"seconds": end - start, "build_seconds": built - start}
+    end, cpu_end = time.perf_counter(), time.process_time()
+    return {"seconds": end - start, "cpu_seconds": cpu_end - cpu_start,
+            "build_seconds": built - start}
 
 
 def scaled_overrides(smes: int) -> list[str]:
@@ -303,6 +304,18 @@ def run_benchmark(plan: Plan, baseline_cli_runs: int, log: Any = print) -> dict[
         "sweep_speedup_2_workers": sweep_one / sweep_two,
         "median_seconds": {name: median([r["seconds"] for r in values])
                            for name, values in runs.items()},
+        # CPU time of the child process: on a machine shared with other work it stays close
+        # to the wall time an idle machine would show, while wall time stretches with load.
+        "median_cpu_seconds": {name: median([r["cpu_seconds"] for r in values])
+                               for name, values in runs.items()},
+        "cpu_ratio_vs_boltzmann_10k": median([ours["cpu_seconds"] / reference["cpu_seconds"]
+                                              for ours, reference in zip(
+                                                  runs[f"iursim_{middle}"],
+                                                  runs[f"boltzmann_{plan.boltzmann_agents}"],
+                                                  strict=True)]),
+        "cpu_time_ratio_100k_to_10k": (
+            median([r["cpu_seconds"] for r in runs[f"iursim_{large}"]])
+            / median([r["cpu_seconds"] for r in runs[f"iursim_{middle}"]])),
         "pair_ratios": pair_ratios,
         "runs": runs,
         "sweep": sweep,
@@ -354,10 +367,12 @@ def print_report(record: dict[str, Any], plan: Plan, quick: bool) -> None:
         values = record["runs"][f"iursim_{size}"]
         print(f"{f'iursim {size:,} SMEs x {plan.steps} months, median s':<42} "
               f"{record['median_seconds'][f'iursim_{size}']:>12.2f}")
+        print(f"{'  median CPU s':<42} {record['median_cpu_seconds'][f'iursim_{size}']:>12.2f}")
         print(f"{'  peak RSS, MB':<42} {max(v['peak_rss_mb'] for v in values):>12.0f}")
     key = f"boltzmann_{plan.boltzmann_agents}"
     label = f"Boltzmann {plan.boltzmann_agents:,} x {plan.steps}, median s"
     print(f"{label:<42} {record['median_seconds'][key]:>12.2f}")
+    print(f"{'  median CPU s':<42} {record['median_cpu_seconds'][key]:>12.2f}")
     for name, value in (("ratio_vs_boltzmann_10k", record["ratio_vs_boltzmann_10k"]),
                         ("time_ratio_100k_to_10k", record["time_ratio_100k_to_10k"]),
                         ("peak_rss_mb_100k", record["peak_rss_mb_100k"]),
@@ -365,6 +380,8 @@ def print_report(record: dict[str, Any], plan: Plan, quick: bool) -> None:
         target = record["targets"][name]
         state = "held" if target["held"] else "MISSED"
         print(f"{name:<42} {value:>12.2f}  (limit {target['limit']:g}: {state})")
+    for name in ("cpu_ratio_vs_boltzmann_10k", "cpu_time_ratio_100k_to_10k"):
+        print(f"{name:<42} {record[name]:>12.2f}  (CPU time of the runs, load-insensitive)")
     if "baseline_cli" in record:
         cli = record["baseline_cli"]
         print(f"{'iursim run baseline, median s':<42} {cli['median_seconds']:>12.2f}")

@@ -20,6 +20,7 @@ SCRIPT = REPO / "benchmarks" / "run.py"
 
 REQUIRED_KEYS = ("ratio_vs_boltzmann_10k", "time_ratio_100k_to_10k", "peak_rss_mb_100k",
                  "sweep_speedup_2_workers")
+CPU_KEYS = ("cpu_ratio_vs_boltzmann_10k", "cpu_time_ratio_100k_to_10k")
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,9 @@ def test_quick_record_has_target_keys(quick_record: tuple[dict, str]) -> None:
         assert record[key] > 0, key
         assert key in record["targets"], key
         assert isinstance(record["targets"][key]["held"], bool), key
+    for key in CPU_KEYS:
+        assert math.isfinite(record[key]), key
+        assert record[key] > 0, key
 
 
 @pytest.mark.slow
@@ -53,6 +57,7 @@ def test_quick_record_has_raw_timings(quick_record: tuple[dict, str]) -> None:
         assert runs, size
         assert all(run["seconds"] > 0 for run in runs), size
         assert all(run["peak_rss_mb"] > 0 for run in runs), size
+        assert all(run["cpu_seconds"] > 0 for run in runs), size
     reference = record["runs"][f"boltzmann_{record['plan']['boltzmann_agents']}"]
     assert len(reference) == record["plan"]["pairs"]
     assert len(record["pair_ratios"]) == record["plan"]["pairs"]
