@@ -68,9 +68,12 @@ def test_runs_table_columns(model_runs: pd.DataFrame) -> None:
     assert model_runs["run_id"].nunique() == 8
     assert sorted(model_runs["step"].unique()) == [0, 6, 12]
     assert len(model_runs) == 24
+    seeds = model_runs.groupby("run_id")["seed"].first()
+    assert seeds.is_unique
 
 
 def test_two_workers_match_one(model_runs: pd.DataFrame, tmp_path: Path) -> None:
+    # Also the rerun check: a second sweep of the same file reproduces every row.
     report = run_sweep(tiny(), tmp_path / "two", workers=2, progress=False)
     assert report.workers == 2
     pd.testing.assert_frame_equal(read_runs(tmp_path / "two"), model_runs)
@@ -86,14 +89,6 @@ def test_dask_cluster_matches_local(model_runs: pd.DataFrame, tmp_path: Path) ->
                            progress=False)
     assert report.failed == 0
     pd.testing.assert_frame_equal(read_runs(tmp_path / "dask"), model_runs)
-
-
-def test_rerun_is_identical(model_runs: pd.DataFrame, tmp_path: Path) -> None:
-    run_sweep(tiny(), tmp_path / "again", workers=2, progress=False)
-    again = read_runs(tmp_path / "again")
-    pd.testing.assert_frame_equal(again, model_runs)
-    seeds = again.groupby("run_id")["seed"].first()
-    assert seeds.is_unique
 
 
 def test_failed_run_recorded_and_sweep_continues(tmp_path: Path) -> None:
