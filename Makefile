@@ -4,7 +4,7 @@ OUT ?= results/baseline
 LANG_ARG ?= zh
 PYTEST_ARGS ?=
 
-.PHONY: run test venv
+.PHONY: run test venv dashboard
 
 venv:
 	@scripts/venv.sh >/dev/null
@@ -14,3 +14,7 @@ run: venv
 
 test: venv
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# The Solara dashboard on http://127.0.0.1:8765 (offline assets, no telemetry).
+dashboard: venv
+	.venv/bin/python -m iursim.dashboard
