@@ -71,16 +71,20 @@ def update_membership(model: IURModel) -> None:
         join = economics.join_rate * visibility * max(0.0, 1.0 - fee / value) if value > 0 else 0
         leave = BASE_CHURN + (economics.leave_rate * max(0.0, 1.0 - value / fee) if fee > 0
                               else 0.0)
-        members = smes.platform_member[:, column]
+        # A contiguous copy of the membership column: the column itself is strided.
+        members = smes.platform_member[:, column].copy()
+        funds = smes.funds
+        cannot_pay = funds < fee
         draw = rng.random(len(members))
-        joins = alive_firms & ~members & (draw < join) & (smes.funds >= fee)
-        leaves = members & ((draw < leave) | (smes.funds < fee))
-        members = (members | joins) & ~leaves
-        smes.platform_member[:, column] = members & alive_firms
-        fees = fee * float(smes.platform_member[:, column].sum())
-        smes.funds[smes.platform_member[:, column]] -= fee
+        joins = alive_firms & ~members & (draw < join) & (funds >= fee)
+        leaves = members & ((draw < leave) | cannot_pay)
+        members = (members | joins) & ~leaves & alive_firms
+        smes.platform_member[:, column] = members
+        sme_members = int(np.count_nonzero(members))
+        fees = fee * float(sme_members)
+        funds[members] -= fee
 
-        university_value = platform.sme_members / (platform.sme_members + UNIVERSITY_HALF_SMES)
+        university_value = sme_members / (sme_members + UNIVERSITY_HALF_SMES)
         university_fee = fee * economics.university_fee_share
         u_members = platform.university_member
         u_draw = rng.random(len(u_members))
