@@ -35,7 +35,14 @@ from iursim.experiments.storage import SweepStore
 from iursim.experiments.summarize import MAIN_OUTPUTS, output_columns
 from iursim.i18n import Lang, t
 
-__all__ = ["IncompleteSweepError", "SensitivityFiles", "analyze_folder", "count_runs"]
+__all__ = [
+    "IncompleteSweepError",
+    "SensitivityFiles",
+    "analyze",
+    "analyze_folder",
+    "count_runs",
+    "point_means",
+]
 
 logger = logging.getLogger(__name__)
 
