@@ -304,16 +304,16 @@ class IURModel(mesa.Model):
         if not self.intermediaries or not n:
             return np.zeros(0, dtype=np.int64), chosen, precision, nationwide
         wants = np.flatnonzero(self.rng.random(n) < self.config.behaviour.intermediary_use)
-        # Each seeker picks one intermediary of its region uniformly; an active one serves
-        # the seekers that picked it in seeker order until its monthly capacity is used up.
+        # Each seeker picks one intermediary of its region uniformly. An active intermediary
+        # serves the seekers that picked it in seeker order until its monthly capacity is used.
         local_count = np.bincount(self._intermediary_region, minlength=len(self.governments))
         local_start = np.cumsum(local_count) - local_count
         by_region = np.argsort(self._intermediary_region, kind="stable")
-        wanted_region = region[wants]
-        wants = wants[local_count[wanted_region] > 0]
-        wanted_region = region[wants]
-        picks = self.rng.integers(0, local_count[wanted_region])
-        index = by_region[local_start[wanted_region] + picks]
+        seeker_region = region[wants]
+        wants = wants[local_count[seeker_region] > 0]
+        seeker_region = region[wants]
+        picks = self.rng.integers(0, local_count[seeker_region])
+        index = by_region[local_start[seeker_region] + picks]
         active = np.array([m.active for m in self.intermediaries], dtype=bool)
         capacity = np.array([m.capacity for m in self.intermediaries], dtype=np.int64)
         usable = active[index]

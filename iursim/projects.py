@@ -119,8 +119,8 @@ class TieTable(Columns):
     def __init__(self, n_universities: int) -> None:
         super().__init__(TIE_COLUMNS)
         self._n_universities = max(n_universities, 1)
-        # Keys of the live ties in ascending order and their rows: kept current by ``open``
-        # and ``decay`` with batched inserts and deletes, so look-ups never rebuild it.
+        # Keys of the live ties in ascending order, with their rows. ``open`` and ``decay``
+        # keep both current with batched inserts and deletes, so look-ups never rebuild them.
         self._sorted_keys = np.zeros(0, dtype=np.int64)
         self._sorted_rows = np.zeros(0, dtype=np.int64)
         self.alive_count = 0
@@ -161,7 +161,8 @@ class TieTable(Columns):
             pairs = missing[first[creation]]
             created = self.append(len(pairs), sme=smes[pairs], university=universities[pairs],
                                   trust=TIE_INITIAL_TRUST, created=step, alive=True)
-            # ``new_keys`` is sorted; row of the i-th of them is created[rank of i in creation].
+            # ``creation`` holds positions in the sorted ``new_keys`` in creation order, so
+            # ``new_rows`` gives each sorted key the row created for it.
             new_rows = np.empty(len(new_keys), dtype=np.int64)
             new_rows[creation] = created
             at = np.searchsorted(self._sorted_keys, new_keys)
