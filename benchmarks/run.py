@@ -18,7 +18,7 @@ Every model run happens in a fresh child process, so its peak resident set size 
 kernel's ``wait4`` accounting of that child) belongs to that run alone. A child reports the
 wall time of building the model and stepping it to the end; interpreter start and imports are
 excluded for both models. iursim populations scale with the SME count from the baseline
-scenario's proportions (60 universities and 15 intermediaries per 3,000 SMEs); regions,
+scenario's proportions (60 universities and 15 intermediaries per 3,000 SMEs). Regions,
 platforms and every other parameter stay as in ``scenarios/baseline.toml``.
 
 Nothing here asserts a time: the targets are printed and stored in the JSON record with
@@ -185,7 +185,7 @@ def measure_process(command: list[str], capture: bool = False,
 
 
 def sweep_experiment(plan: Plan) -> dict[str, Any]:
-    """A small experiment (subsidy rate x commissioners per 100 SMEs) as parsed TOML data."""
+    """Return a small experiment (subsidy rate x commissioners per 100 SMEs) as TOML data."""
     return {
         "experiment": {"name": "benchmark", "scenario": str(BASELINE),
                        "replications": plan.sweep_replications, "seed": SEED},
@@ -359,6 +359,7 @@ def print_report(record: dict[str, Any], plan: Plan, quick: bool) -> None:
     """Print the machine, the medians and the targets as a short table."""
     info = record["machine"]
     small, middle, large = plan.sizes
+
     print()
     print(f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
           f"load {record['load_average_1m_before']:.1f} before and "
@@ -371,10 +372,12 @@ def print_report(record: dict[str, Any], plan: Plan, quick: bool) -> None:
               f"{record['median_seconds'][f'iursim_{size}']:>12.2f}")
         print(f"{'  median CPU s':<42} {record['median_cpu_seconds'][f'iursim_{size}']:>12.2f}")
         print(f"{'  peak RSS, MB':<42} {max(v['peak_rss_mb'] for v in values):>12.0f}")
+
     key = f"boltzmann_{plan.boltzmann_agents}"
     label = f"Boltzmann {plan.boltzmann_agents:,} x {plan.steps}, median s"
     print(f"{label:<42} {record['median_seconds'][key]:>12.2f}")
     print(f"{'  median CPU s':<42} {record['median_cpu_seconds'][key]:>12.2f}")
+
     for name, value in (("ratio_vs_boltzmann_10k", record["ratio_vs_boltzmann_10k"]),
                         ("time_ratio_100k_to_10k", record["time_ratio_100k_to_10k"]),
                         ("peak_rss_mb_100k", record["peak_rss_mb_100k"]),
@@ -383,7 +386,8 @@ def print_report(record: dict[str, Any], plan: Plan, quick: bool) -> None:
         state = "held" if target["held"] else "MISSED"
         print(f"{name:<42} {value:>12.2f}  (limit {target['limit']:g}: {state})")
     for name in ("cpu_ratio_vs_boltzmann_10k", "cpu_time_ratio_100k_to_10k"):
-        print(f"{name:<42} {record[name]:>12.2f}  (CPU time of the runs, load-insensitive)")
+        print(f"{name:<42} {record[name]:>12.2f}  (CPU time of the runs, less sensitive to load)")
+
     if "baseline_cli" in record:
         cli = record["baseline_cli"]
         print(f"{'iursim run baseline, median s':<42} {cli['median_seconds']:>12.2f}")
