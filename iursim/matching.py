@@ -102,15 +102,19 @@ def fit_components(model: IURModel, field: np.ndarray, stage: np.ndarray,
     safe = np.where(valid, candidates, 0)
     has_field = unis.fields[safe, field[:, None]] if len(unis) else np.zeros_like(valid)
     field_fit = np.where(has_field, 1.0, OFF_FIELD_FIT)
-    maturity = unis.maturity[safe] if len(unis) else np.zeros(valid.shape)
-    needed = _MATURITY_NEED[stage][:, None]
-    gap = maturity - needed
-    # Immature results hurt twice as much as over-mature ones.
-    maturity_fit = np.clip(np.where(gap >= 0, 1.0 - 0.5 * gap, 1.0 + 2.0 * gap), 0.0, 1.0)
-    capacity = unis.capacity[safe] if len(unis) else np.zeros(valid.shape)
-    capacity_fit = np.minimum(1.0, capacity / _CAPACITY_NEED[stage][:, None])
     if len(unis):
-        capacity_fit = np.where(unis.load[safe] < unis.slots[safe], capacity_fit, 0.0)
+        # Fits depend only on the university and the stage, so they are computed once per
+        # university for each stage that occurs and then gathered for every candidate.
+        stages, stage_index = np.unique(stage, return_inverse=True)
+        gap = unis.maturity[:, None] - _MATURITY_NEED[stages][None, :]
+        # Immature results hurt twice as much as over-mature ones.
+        maturity_table = np.clip(np.where(gap >= 0, 1.0 - 0.5 * gap, 1.0 + 2.0 * gap), 0.0, 1.0)
+        capacity_table = np.minimum(1.0, unis.capacity[:, None] / _CAPACITY_NEED[stages][None, :])
+        capacity_table = np.where((unis.load < unis.slots)[:, None], capacity_table, 0.0)
+        maturity_fit = maturity_table[safe, stage_index[:, None]]
+        capacity_fit = capacity_table[safe, stage_index[:, None]]
+    else:
+        maturity_fit = capacity_fit = np.zeros(valid.shape)
     zero = np.zeros(valid.shape)
     return (np.where(valid, field_fit, zero), np.where(valid, maturity_fit, zero),
             np.where(valid, capacity_fit, zero))
