@@ -275,7 +275,10 @@ class ScenarioError(Exception):
 
     def message(self, lang: Lang = "en") -> str:
         """Render the error as one message in ``lang``."""
-        return t(f"error.scenario.{self.kind}", lang, source=self.source, key=self.key,
+        kind = self.kind
+        if kind == "unknown_key" and not self.detail:
+            kind = "unknown_key_no_match"
+        return t(f"error.scenario.{kind}", lang, source=self.source, key=self.key,
                  value=_show(self.value), allowed=self.allowed, detail=self.detail)
 
     def __str__(self) -> str:
@@ -470,7 +473,7 @@ def _translate(error: Mapping[str, Any], source: str, data: Mapping[str, Any]) -
         except (AttributeError, IndexError, ValueError):
             allowed = ""
         return ScenarioError("unknown_key", source, key, value, allowed or parent,
-                             detail=suggestion or "-")
+                             detail=suggestion)
     try:
         spec = parameter_spec(key, Scenario())
         allowed = spec.describe_allowed()
@@ -544,7 +547,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any],
                                         suggest_key(key))
                 if not 0 <= index < len(container):
                     raise ScenarioError("unknown_key", source, key, value,
-                                        f"0 <= index < {len(container)}", "-")
+                                        f"0 <= index < {len(container)}")
                 template = template[0] if template else {}
                 if last:
                     container[index] = value
