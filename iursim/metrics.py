@@ -312,7 +312,7 @@ def summarize(model: IURModel) -> dict[str, Any]:
 
 
 def sme_frame(model: IURModel) -> pd.DataFrame:
-    """One row per firm ever created, with its attributes and history."""
+    """Return one row per firm ever created, with its attributes and history."""
     smes = model.smes
     data = smes.frame_dict()
     frame = pd.DataFrame(data)

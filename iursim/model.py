@@ -334,7 +334,7 @@ class IURModel(mesa.Model):
         return rates[np.where(intermediary >= 0, intermediary, len(self.intermediaries))]
 
     def whole_process_service(self, search: Search) -> np.ndarray:
-        """Whether each deal is supported by a whole-process (店小二) intermediary or platform."""
+        """Flag each deal supported by a whole-process (店小二) intermediary or platform."""
         scopes = np.array([m.scope is ServiceScope.WHOLE_PROCESS for m in self.intermediaries]
                           + [False])
         by_intermediary = scopes[np.where(search.intermediary >= 0, search.intermediary,
@@ -346,7 +346,7 @@ class IURModel(mesa.Model):
         return by_intermediary | by_platform
 
     def whole_process_managed(self, rows: np.ndarray) -> np.ndarray:
-        """Whether each project is managed by a whole-process platform or intermediary."""
+        """Flag each project managed by a whole-process platform or intermediary."""
         projects = self.projects
         platform_scopes = np.array([p.scope is ServiceScope.WHOLE_PROCESS for p in self.platforms]
                                    + [False])
@@ -378,7 +378,7 @@ class IURModel(mesa.Model):
         self.commissioners = [c for c in self.commissioners if c.active]
 
     def best_platform(self, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The live member platform with the best precision for each firm, and its precision."""
+        """Return the live member platform with the best precision for each firm, and the precision."""
         chosen = np.full(len(firms), -1, dtype=np.int64)
         best = np.full(len(firms), -1.0)
         for platform in self.platforms:
@@ -736,7 +736,7 @@ class IURModel(mesa.Model):
     # Outputs
 
     def metrics_frame(self) -> pd.DataFrame:
-        """One row per month from step 0 with every reporter's value."""
+        """Return one row per month from step 0 with every reporter's value."""
         frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         frame.insert(0, "step", np.arange(len(frame), dtype=np.int64))
         return frame
@@ -746,15 +746,15 @@ class IURModel(mesa.Model):
         return metrics.summarize(self)
 
     def sme_frame(self) -> pd.DataFrame:
-        """One row per firm ever created."""
+        """Return one row per firm ever created."""
         return metrics.sme_frame(self)
 
     def platform_frame(self) -> pd.DataFrame:
-        """One row per platform."""
+        """Return one row per platform."""
         return metrics.platform_frame(self)
 
     def project_frame(self) -> pd.DataFrame:
-        """One row per project."""
+        """Return one row per project."""
         return metrics.project_frame(self)
 
     def stage_counts(self) -> dict[str, int]:
