@@ -378,7 +378,7 @@ class IURModel(mesa.Model):
         self.commissioners = [c for c in self.commissioners if c.active]
 
     def best_platform(self, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the live member platform with the best precision for each firm, and the precision."""
+        """Return each firm's live member platform with the best precision, and that precision."""
         chosen = np.full(len(firms), -1, dtype=np.int64)
         best = np.full(len(firms), -1.0)
         for platform in self.platforms:
