@@ -15,7 +15,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 ODD_EN = DOCS / "ODD.md"
 ODD_ZH = DOCS / "ODD.zh-CN.md"
 
-# A numbered heading such as "## 7.12 Form choice" or "### 4.3 适应性".
+# A numbered heading such as "## 7.12 Form choice" or "### 4.3 适应".
 HEADING = re.compile(r"^(#{2,6})\s+(\d+(?:\.\d+)*)\.?\s", re.MULTILINE)
 
 
