@@ -20,6 +20,7 @@ from typing import Any, Literal, get_args, get_origin
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 from iursim.chain import (
     RECOMMENDED_ROLE,
@@ -230,21 +231,32 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _check_regions(self) -> Scenario:
+        # Each error type has a message catalogue entry (error.scenario.<type>); the context
+        # carries the dotted key, the value and what is allowed.
         names = [region.name for region in self.regions]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate region name {duplicates[0]!r}")
+        for index, name in enumerate(names):
+            if names.index(name) != index:
+                raise PydanticCustomError("duplicate_name", "duplicate name", {
+                    "key": f"regions.{index}.name", "value": name,
+                    "allowed": ""})
         for share in ("sme_share", "university_share", "intermediary_share"):
-            total = sum(getattr(region, share) for region in self.regions)
+            values = [getattr(region, share) for region in self.regions]
+            total = sum(values)
             if not math.isclose(total, 1.0, abs_tol=1e-6):
-                raise ValueError(f"regions' {share} values sum to {total:.4g}, not 1")
-        for region in self.regions:
+                raise PydanticCustomError("shares_sum", "shares do not sum to 1", {
+                    "key": f"regions.*.{share}", "value": " + ".join(f"{v:g}" for v in values),
+                    "allowed": f"{total:.4g}"})
+        for index, region in enumerate(self.regions):
             if region.enclave_host is not None and region.enclave_host not in names:
-                raise ValueError(f"region {region.name!r} has enclave_host "
-                                 f"{region.enclave_host!r}, which is not a region name")
+                raise PydanticCustomError("unknown_host", "unknown enclave host", {
+                    "key": f"regions.{index}.enclave_host", "value": region.enclave_host,
+                    "allowed": ", ".join(names)})
         platform_names = [platform.name for platform in self.platforms]
-        if len(set(platform_names)) != len(platform_names):
-            raise ValueError("platform names must be unique")
+        for index, name in enumerate(platform_names):
+            if platform_names.index(name) != index:
+                raise PydanticCustomError("duplicate_name", "duplicate name", {
+                    "key": f"platforms.{index}.name", "value": name,
+                    "allowed": ""})
         return self
 
 
@@ -456,6 +468,10 @@ def _loc_to_key(loc: Sequence[int | str]) -> str:
 
 
 def _translate(error: Mapping[str, Any], source: str, data: Mapping[str, Any]) -> ScenarioError:
+    if error["type"] in ("duplicate_name", "shares_sum", "unknown_host"):
+        context = error.get("ctx", {})
+        return ScenarioError(error["type"], source, str(context.get("key", "")),
+                             context.get("value"), str(context.get("allowed", "")))
     loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
     key = _loc_to_key(loc) or "regions/platforms"
     value = error.get("input")
@@ -474,6 +490,10 @@ def _translate(error: Mapping[str, Any], source: str, data: Mapping[str, Any]) -
             allowed = ""
         return ScenarioError("unknown_key", source, key, value, allowed or parent,
                              detail=suggestion)
+    table = getattr(Scenario(), str(loc[0]), None) if len(loc) == 1 else None
+    if isinstance(table, BaseModel):
+        fields = ", ".join(f"{loc[0]}.{name}" for name in type(table).model_fields)
+        return ScenarioError("not_a_table", source, key, value, fields)
     try:
         spec = parameter_spec(key, Scenario())
         allowed = spec.describe_allowed()
@@ -585,6 +605,8 @@ def read_scenario_file(path: str | FilePath) -> dict[str, Any]:
         ScenarioError: If the file is missing, unreadable or not valid TOML.
     """
     path = FilePath(path)
+    if path.is_dir():
+        raise ScenarioError("is_directory", str(path))
     if not path.is_file():
         raise ScenarioError("missing_file", str(path))
     try:
@@ -610,20 +632,19 @@ def load_scenario(path: str | FilePath | None = None, overrides: Sequence[str] =
         ScenarioError: For a missing file, a syntax error or any invalid value.
     """
     data = read_scenario_file(path) if path is not None else {}
+    if path is not None and not data:
+        raise ScenarioError("empty_file", str(path))
     source = str(path) if path is not None else "<defaults>"
     scenario = scenario_from_dict(data, source)  # report file errors against the file first
-    pairs: dict[str, Any] = {}
     for text in overrides:
         key, value = parse_override(text)
-        pairs[key] = value
-    if seed is not None:
-        pairs["run.seed"] = seed
-    if steps is not None:
-        pairs["run.steps"] = steps
-    if not pairs:
-        return scenario
-    merged = apply_overrides(scenario.model_dump(mode="json"), pairs)
-    return scenario_from_dict(merged, "--set")
+        merged = apply_overrides(scenario.model_dump(mode="json"), {key: value})
+        scenario = scenario_from_dict(merged, "--set")
+    for option, key, value in (("--seed", "run.seed", seed), ("--steps", "run.steps", steps)):
+        if value is not None:
+            merged = apply_overrides(scenario.model_dump(mode="json"), {key: value}, option)
+            scenario = scenario_from_dict(merged, option)
+    return scenario
 
 
 def scenario_to_toml(scenario: Scenario) -> str:

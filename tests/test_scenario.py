@@ -157,16 +157,49 @@ def test_enum_value_outside_choices_rejected():
 
 
 def test_region_shares_must_sum_to_one():
+    # 0.5 + 0.20 + 0.12 = 0.82 after the override of the capital's 0.68.
     error = load_error("regions.0.sme_share=0.5")
-    assert error.kind == "invalid"
-    assert "sme_share" in error.detail
-    assert "0.82" in error.detail
+    assert error.kind == "shares_sum"
+    assert error.key == "regions.*.sme_share"
+    assert error.allowed == "0.82"
+    assert "0.82" in error.message("zh")
 
 
 def test_unknown_enclave_host_rejected():
     error = load_error("regions.2.enclave_host='nowhere'")
-    assert error.kind == "invalid"
-    assert "nowhere" in error.detail
+    assert error.kind == "unknown_host"
+    assert error.key == "regions.2.enclave_host"
+    assert error.value == "nowhere"
+    assert error.allowed == "capital, city, county"
+
+
+def test_duplicate_region_name_rejected():
+    error = load_error("regions.1.name='capital'")
+    assert error.kind == "duplicate_name"
+    assert error.key == "regions.1.name"
+
+
+def test_table_given_a_value_rejected():
+    error = load_error("population=5")
+    assert error.kind == "not_a_table"
+    assert "population.smes" in error.allowed
+
+
+def test_empty_and_directory_files_rejected(tmp_path: Path):
+    empty = write(tmp_path, "")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(empty)
+    assert caught.value.kind == "empty_file"
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(tmp_path)
+    assert caught.value.kind == "is_directory"
+
+
+def test_seed_error_names_seed_option():
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(None, seed=-1)
+    assert caught.value.source == "--seed"
+    assert caught.value.key == "run.seed"
 
 
 def test_region_index_out_of_range_rejected():
