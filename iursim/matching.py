@@ -107,7 +107,8 @@ def fit_components(model: IURModel, field: np.ndarray, stage: np.ndarray,
         # university for each stage that occurs and then gathered for every candidate.
         stages, stage_index = np.unique(stage, return_inverse=True)
         gap = unis.maturity[:, None] - _MATURITY_NEED[stages][None, :]
-        # Immature results hurt twice as much as over-mature ones.
+        # A unit of immaturity costs four times the fit of a unit of over-maturity
+        # (slopes 2 and 0.5).
         maturity_table = np.clip(np.where(gap >= 0, 1.0 - 0.5 * gap, 1.0 + 2.0 * gap), 0.0, 1.0)
         capacity_table = np.minimum(1.0, unis.capacity[:, None] / _CAPACITY_NEED[stages][None, :])
         capacity_table = np.where((unis.load < unis.slots)[:, None], capacity_table, 0.0)

@@ -47,7 +47,7 @@ from iursim.chain import (
     Stage,
 )
 from iursim.columns import Columns
-from iursim.matching import CHANNEL_INDEX, Search, search_partners
+from iursim.matching import CHALLENGE_NEEDS, CHANNEL_INDEX, Search, search_partners
 from iursim.platforms import book_commission, settle_platforms, update_membership
 from iursim.projects import (
     FORM,
@@ -408,7 +408,7 @@ class IURModel(mesa.Model):
                 continue
             local = np.flatnonzero(region == government.region)
             order = local[np.argsort(-self.smes.capability[firms[local]], kind="stable")]
-            posted.append(order[: count * 10])
+            posted.append(order[: count * CHALLENGE_NEEDS])
         return np.sort(np.concatenate(posted)) if posted else np.zeros(0, dtype=np.int64)
 
     # ----------------------------------------------------------------------------------
