@@ -1,7 +1,7 @@
 """Growable struct-of-arrays storage for agent and project state.
 
-The model keeps per-agent numbers in numpy columns so each monthly phase runs as a handful of
-vectorised operations; the Mesa agents are thin views on one row each.
+The model keeps per-agent numbers in numpy columns, so each monthly phase runs as a handful of
+vectorised operations. The Mesa agents are thin views on one row each.
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ __all__ = ["Search", "STAGE_REQUIREMENT", "fit_components", "search_partners"]
 
 CHANNEL_INDEX = {channel: i for i, channel in enumerate(CHANNELS)}
 
-# Maturity (technology readiness, 0-1) a need at each stage asks of a partner's results, and
-# the research capacity (0-1) it takes. Basic research asks for capacity and little
-# maturity; trial production asks for mature, industrialisable results.
+# Maturity (technology readiness, 0-1) a need at each stage requires of a partner's results,
+# and the research capacity (0-1) it takes. Basic research requires capacity and little
+# maturity, while trial production requires mature, industrialisable results.
 STAGE_REQUIREMENT: dict[Stage, tuple[float, float]] = {
     Stage.BASIC_RESEARCH: (0.25, 0.55),
     Stage.APPLIED_RESEARCH: (0.4, 0.45),
@@ -278,7 +278,7 @@ def search_partners(model: IURModel) -> tuple[Search, dict[Barrier, np.ndarray]]
     opened[rows, CHANNEL_INDEX[Channel.INTERMEDIARY]] = True
     column += k
 
-    # Direct contact: universities the firm knows personally.
+    # Direct contact: universities with which the firm has personal contacts.
     contacts = smes.contacts[firms]
     candidates[:, column:column + 3] = contacts
     slot_channel[column:column + 3] = CHANNEL_INDEX[Channel.DIRECT_CONTACT]

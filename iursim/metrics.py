@@ -333,7 +333,7 @@ def sme_frame(model: IURModel) -> pd.DataFrame:
 
 
 def platform_frame(model: IURModel) -> pd.DataFrame:
-    """One row per platform with its economics."""
+    """Return one row per platform with its economics."""
     rows = []
     for platform in model.platforms:
         rows.append({
@@ -363,7 +363,7 @@ def platform_frame(model: IURModel) -> pd.DataFrame:
 
 
 def project_frame(model: IURModel) -> pd.DataFrame:
-    """One row per project with its form, path, channel, parties, money and outcome."""
+    """Return one row per project with its form, path, channel, parties, money and outcome."""
     projects = model.projects
     frame = pd.DataFrame(projects.frame_dict())
     frame.insert(0, "project", np.arange(len(projects), dtype=np.int64))

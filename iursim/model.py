@@ -487,7 +487,7 @@ class IURModel(mesa.Model):
         """Close deals: pay subsidies and costs, decide platform bypassing, start projects.
 
         Subsidies are paid deal by deal from each government's free budget. When the budget
-        runs short within the month, a deal gets only what is left; a firm that cannot pay
+        runs short within the month, a deal gets only what is left. A firm that cannot pay
         the larger remainder from its R&D funds drops the deal, and no subsidy is paid for it.
 
         Returns:

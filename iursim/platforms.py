@@ -3,7 +3,7 @@
 Revenue is membership fees plus commission on deals a platform originated; a matched pair may
 bypass the commission (disintermediation). Costs are a fixed monthly amount plus amounts per
 member and per managed project. A platform whose cash would fall below zero after a month's
-settlement is insolvent and exits; its remaining deficit is written off, so recorded cash never
+settlement is insolvent and exits. Its remaining deficit is written off, so recorded cash never
 goes negative. Public platforms receive a monthly subsidy from the provincial government.
 
 References:

@@ -159,7 +159,7 @@ def draw_smes(model: IURModel, count: int, region: np.ndarray,
 
 
 class SME(Agent):
-    """An SME; its state is row ``index`` of the model's ``smes`` columns."""
+    """SME agent whose state is row ``index`` of the model's ``smes`` columns."""
 
     def __init__(self, model: IURModel, index: int):
         super().__init__(model)

@@ -84,7 +84,7 @@ class UniversityTable(Columns):
 
     def draw_contacts(self, rng: np.random.Generator, region: np.ndarray,
                       counts: np.ndarray) -> np.ndarray:
-        """Draw up to three universities each firm knows personally, mostly in its region."""
+        """Draw up to three personal university contacts per firm, mostly in its region."""
         contacts = np.full((len(region), 3), -1, dtype=np.int32)
         for slot in range(3):
             wanted = np.flatnonzero(counts > slot)
